@@ -1,0 +1,1 @@
+"""Adapters to other RL interfaces (Gymnasium single-agent, ...)."""

@@ -1,0 +1,5 @@
+"""The environments, one module per paper; ``<name>_v<k>`` aliases are the versioned ids."""
+
+from mec_marl.envs import cpdrl as cpdrl_v0
+
+__all__ = ["cpdrl_v0"]

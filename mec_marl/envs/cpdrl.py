@@ -1,0 +1,428 @@
+"""CPDRL: one edge server, n user devices, joint offloading and resource allocation.
+
+Li, Nakamura, Takase, "Consistency-Preserving Deep Reinforcement Learning for
+Computation Offloading and Resource Allocation in MEC Environment"
+(``shared/papers/000_138f3a7c34bc9218.txt``).
+
+This environment is part of the mec-marl suite.
+
+| Import             | ``from mec_marl.envs import cpdrl_v0``                |
+|--------------------|-------------------------------------------------------|
+| Actions            | Continuous                                            |
+| Parallel API       | Yes                                                   |
+| Manual control     | No                                                    |
+| Agents             | ``agents = ["scheduler"]``                            |
+| Agents count       | 1                                                     |
+| Action shape       | ``(4 n,)``                                            |
+| Action values      | ``[-1, 1]``                                           |
+| Observation shape  | ``(2 n,)`` (``paper``) or ``(6 n,)`` (``full``)       |
+| Observation values | ``[0, inf)``                                          |
+| State shape        | ``(6 n,)``                                            |
+
+**World (Sec. III, Table I).** A ``area_side`` x ``area_side`` m square with the
+server at its centre and ``n_devices`` UTDs placed uniformly. Each UTD n has a
+task (D_n bits, C_n cycles/bit, deadline tau) and a CPU of at most f_max,n Hz.
+Channel gain g_n = d_n^alpha (eq. 4, alpha = -3, distance floored at
+``min_distance``). OFDMA uplink without interference, rate
+R_n = b_n log2(1 + p_n g_n / sigma^2) (eq. 3). The server splits its capacity F
+equally among the offloaders (eq. 7).
+
+**Episode.** One problem instance per ``reset``; ``max_cycles`` steps (default 50)
+of refining the decision on that instance. Each step returns the delays and
+energies that the action gives. The initial observation is that of the
+reference decision "every UTD local at f_max".
+
+**Action.** ``Box(-1, 1, (4n,))`` laid out as ``[a_raw | b_raw | f_raw | p_raw]``
+(n entries each). Post-processing inside ``step``:
+
+* offloading a_n = round(sigmoid(beta a_raw,n)) (eq. 15 forward pass; equals
+  ``a_raw > 0`` for any beta > 0, beta shapes only the learners' surrogate);
+* b, f, p scaled from [-1, 1] to [0, B], [0, f_max,n], [0, P_max];
+* ``consistency="mask"`` (default): b and p zeroed for local UTDs and f zeroed
+  for offloaders (eq. 16; the paper writes b_raw three times there, read
+  b_raw, f_raw, p_raw); ``consistency="none"`` executes the raw combination;
+* bandwidth over-use (C2 broken): with ``bandwidth_overuse="rescale"``
+  (default) the shares are scaled down to sum to B before transmission (a
+  radio cannot use spectrum that is not there), the reward still charges the
+  violation; ``"execute"`` transmits with the requested shares as the paper's
+  reward-only treatment does;
+* a resource in use is floored at ``min_resource_fraction`` of its maximum so
+  that delays stay finite (f = 0 for a local task would be an infinite delay).
+
+**Physics.** T^l = D C / f (eq. 1), E^l = kappa D C f^2 (eq. 2), T^t = D / R
+(eq. 5), E^t = p T^t (eq. 6), T^e = D C sum(a) / F (eq. 7),
+T_n = (1 - a) T^l + a (T^t + T^e) (eq. 8), E_n likewise without edge energy (eq. 9).
+
+**Reward (eq. 17, made dimensionally sound — a documented deviation).** The
+paper's eq. (17) subtracts (sum T - tau) and (sum b - B), mixing seconds with
+hertz and rewarding slack. Here::
+
+    r = - sum_n (l1 T_n + l2 E_n) - w_tardiness sum_n max(0, T_n - tau)
+        - w_bandwidth max(0, sum_n b_n / B - 1) + w_consistency (#consistent UTDs) / n
+
+so each constraint term is a non-negative violation in comparable units. The
+``objective`` in infos is the paper's sum_n (l1 T_n + l2 E_n) (eq. 10).
+
+**Deadline C1 is soft.** With Table I (1 KB = 8192 bits) a task needs 0.8-3.3
+Gcycles, and C1 (T_n <= 0.5 s) cannot be met by any decision on most
+instances once n >= 4; C1 enters as the tardiness penalty above, infos report
+``deadline_violation`` (s) and ``success`` (T_n <= tau). The scenario
+``cpdrl_kilobit`` reads D in kilobits (1 Kb = 1000 bits), where C1 can be met.
+
+**Observation.** ``observation="paper"``: [T_1..T_n, E_1..E_n] (s, J), what the
+paper's agent sees. ``"full"`` (default) appends per task D_n / D_hi,
+C_n / C_hi, log10(P_max g_n / sigma^2) / 10 and f_max,n / f_hi (the task
+parameters, normalised) so a policy can generalise across instances.
+``state()`` is the ``full`` vector.
+
+**Infos** (``infos["scheduler"]``): per-UTD arrays ``latency``, ``energy``,
+``offload`` (0 local / 1 server), ``bandwidth``, ``power``, ``cpu_freq``,
+``edge_cpu``, ``success``, ``deadline_violation``, ``consistent``; scalars
+``objective``, ``penalised_cost`` (objective + tardiness, what TEM minimises),
+``avg_latency``, ``avg_energy``, ``success_rate``, ``bandwidth_overuse``,
+``consistency_rate``, ``solver_time_s``, ``clipped_actions``.
+
+**Arguments** (``cpdrl_v0.parallel_env(**kwargs)``): every field of
+:class:`CpdrlConfig`, ``scenario`` (a name under ``configs/scenarios``),
+``overrides`` (``["key=value", ...]``), ``render_mode`` (``"ansi"`` or
+``"rgb_array"``). Quantities accept unit strings, e.g. ``edge_capacity="20 GHz"``.
+
+**Version history.** v0: initial release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Literal
+
+import numpy as np
+from gymnasium import spaces
+from pydantic import Field, model_validator
+
+from mec_marl.config import (
+    BitsRange,
+    CyclesPerBitRange,
+    EnvConfig,
+    Hertz,
+    HertzRange,
+    Meters,
+    Seconds,
+    Watt,
+)
+from mec_marl.envs.base import MecParallelEnv
+from mec_marl.physics import channel, compute
+
+AGENT = "scheduler"
+
+
+class CpdrlConfig(EnvConfig):
+    """Table I of the CPDRL paper (SI units; YAML may use the paper's units)."""
+
+    n_devices: int = Field(6, ge=1, le=64, description="number of UTDs n")
+    area_side: Meters = Field(300.0, gt=0, description="side of the square area (m)")
+    min_distance: Meters = Field(1.0, gt=0, description="distance floor for the gain (m)")
+    path_loss_exponent: float = Field(-3.0, lt=0, description="alpha of eq. 4")
+    f_max_range: HertzRange = Field((1e9, 2e9), description="UTD CPU capacity U[lo, hi] (Hz)")
+    edge_capacity: Hertz = Field(15e9, gt=0, description="server CPU F (Hz)")
+    data_size_range: BitsRange = Field((200 * 8192.0, 400 * 8192.0), description="D_n U[lo, hi] (bits)")
+    cycles_per_bit_range: CyclesPerBitRange = Field((500.0, 1000.0), description="C_n U[lo, hi]")
+    bandwidth: Hertz = Field(5e6, gt=0, description="total uplink bandwidth B (Hz)")
+    noise_power: Watt = Field(1e-13, gt=0, description="sigma^2 (W)")
+    deadline: Seconds = Field(0.5, gt=0, description="tau (s)")
+    p_max: Watt = Field(1.0, gt=0, description="UTD transmit power cap (W)")
+    kappa: float = Field(1e-28, gt=0, description="energy coefficient of eq. 2")
+    latency_weight: float = Field(1.0, ge=0, description="lambda_1")
+    energy_weight: float = Field(1.0, ge=0, description="lambda_2")
+    tardiness_weight: float = Field(1.0, ge=0, description="reward weight of sum max(0, T - tau)")
+    bandwidth_penalty_weight: float = Field(1.0, ge=0, description="reward weight of max(0, sum b / B - 1)")
+    consistency_bonus_weight: float = Field(1.0, ge=0, description="reward weight of #consistent / n")
+    max_cycles: int = Field(50, ge=1, description="steps per episode T")
+    observation: Literal["full", "paper"] = "full"
+    consistency: Literal["mask", "none"] = "mask"
+    bandwidth_overuse: Literal["rescale", "execute"] = "rescale"
+    beta: float = Field(1.0, gt=0, description="STE sharpness of eq. 15")
+    min_resource_fraction: float = Field(1e-3, gt=0, lt=1, description="floor of a resource in use")
+    consistency_tolerance: float = Field(1e-3, ge=0, lt=1, description="fraction below which a resource counts as 0")
+
+    @model_validator(mode="after")
+    def _positive_ranges(self):
+        for key in ("f_max_range", "data_size_range", "cycles_per_bit_range"):
+            lo, _ = getattr(self, key)
+            if lo <= 0:
+                raise ValueError(f"{key} must be positive, got low {lo}")
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class CpdrlInstance:
+    """One CPDRL problem instance (SI units, arrays over the n UTDs).
+
+    Attributes:
+        position: ``(n, 2)`` UTD coordinates (m); the server is at ``server_position``.
+        server_position: ``(2,)`` server coordinates (m).
+        distance: ``(n,)`` UTD-server distance (m).
+        gain: ``(n,)`` channel gain g_n = distance^alpha (eq. 4).
+        data_size: ``(n,)`` D_n (bits).
+        cycles_per_bit: ``(n,)`` C_n (cycles/bit).
+        f_max: ``(n,)`` local CPU capacity (Hz).
+    """
+
+    position: np.ndarray
+    server_position: np.ndarray
+    distance: np.ndarray
+    gain: np.ndarray
+    data_size: np.ndarray
+    cycles_per_bit: np.ndarray
+    f_max: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.data_size.shape[0])
+
+    @property
+    def cycles(self) -> np.ndarray:
+        return compute.task_cycles(self.data_size, self.cycles_per_bit)
+
+
+def sample_instance(config: CpdrlConfig, rng: np.random.Generator) -> CpdrlInstance:
+    """Draw UTD positions and tasks per Table I."""
+    n, side = config.n_devices, config.area_side
+    position = rng.uniform(0.0, side, size=(n, 2))
+    server = np.array([side / 2, side / 2])
+    distance = np.linalg.norm(position - server, axis=1)
+    return CpdrlInstance(
+        position=position,
+        server_position=server,
+        distance=distance,
+        gain=channel.power_law_gain(distance, config.path_loss_exponent, config.min_distance),
+        data_size=rng.uniform(*config.data_size_range, size=n),
+        cycles_per_bit=rng.uniform(*config.cycles_per_bit_range, size=n),
+        f_max=rng.uniform(*config.f_max_range, size=n),
+    )
+
+
+def decision_outcome(instance: CpdrlInstance, config: CpdrlConfig, offload, bandwidth, cpu_freq, power) -> dict:
+    """Delay and energy of a decision (eq. 1-9), vectorised over leading batch axes.
+
+    ``offload`` is 0/1, the resources are the *executed* ones (SI). Returns the
+    per-UTD arrays ``latency``, ``energy``, ``edge_cpu``, ``upload_time``,
+    ``edge_latency``, ``local_latency``.
+    """
+    a = np.asarray(offload) > 0
+    cycles = instance.cycles
+    t_local = compute.local_latency(cycles, np.where(a, 1.0, cpu_freq))  # eq. 1
+    e_local = compute.local_energy(cycles, np.where(a, 0.0, cpu_freq), config.kappa)  # eq. 2
+    rate = channel.shannon_rate(bandwidth, power, instance.gain, config.noise_power)  # eq. 3
+    t_up = channel.upload_time(instance.data_size, np.where(a, rate, 1.0))  # eq. 5
+    e_up = channel.upload_energy(np.where(a, power, 0.0), t_up)  # eq. 6
+    edge_cpu = compute.equal_share_edge_cpu(a, config.edge_capacity)  # eq. 7
+    t_edge = compute.edge_latency(cycles, np.where(a, edge_cpu, 1.0))
+    latency = compute.combine(a, t_local, t_up + t_edge)  # eq. 8
+    energy = compute.combine(a, e_local, e_up)  # eq. 9
+    return {
+        "latency": latency,
+        "energy": energy,
+        "edge_cpu": edge_cpu,
+        "upload_time": np.where(a, t_up, 0.0),
+        "edge_latency": np.where(a, t_edge, 0.0),
+        "local_latency": np.where(a, 0.0, t_local),
+    }
+
+
+def penalised_cost(latency, energy, config: CpdrlConfig):
+    """Objective (eq. 10) plus the tardiness penalty; summed over the last axis.
+
+    Returns ``(objective, tardiness)``; the reward's cost is ``objective + w_t tardiness``.
+    """
+    objective = np.sum(config.latency_weight * latency + config.energy_weight * energy, axis=-1)
+    tardiness = np.sum(np.maximum(0.0, latency - config.deadline), axis=-1)
+    return objective, tardiness
+
+
+def decode_action(action: np.ndarray, instance: CpdrlInstance, config: CpdrlConfig) -> dict:
+    """Post-processing of a raw action (eq. 15-16), vectorised over leading axes.
+
+    Returns the decided ``offload`` (bool), the *requested* resources
+    ``bandwidth``, ``cpu_freq``, ``power`` (after masks), the *executed*
+    resources ``exec_bandwidth``, ``exec_cpu_freq``, ``exec_power`` (rescale and
+    floors applied), ``consistent`` (bool per UTD, eq. 11) and ``bandwidth_overuse``.
+    """
+    n = instance.n
+    action = np.asarray(action, dtype=float)
+    raw = action.reshape(action.shape[:-1] + (4, n))
+    a_raw, b_raw, f_raw, p_raw = (raw[..., i, :] for i in range(4))
+    offload = a_raw > 0.0  # round(sigmoid(beta x)) with round(0.5) = 0 (eq. 15)
+    bandwidth = (b_raw + 1.0) / 2.0 * config.bandwidth
+    cpu_freq = (f_raw + 1.0) / 2.0 * instance.f_max
+    power = (p_raw + 1.0) / 2.0 * config.p_max
+    if config.consistency == "mask":  # eq. 16
+        bandwidth = np.where(offload, bandwidth, 0.0)
+        power = np.where(offload, power, 0.0)
+        cpu_freq = np.where(offload, 0.0, cpu_freq)
+    tol = config.consistency_tolerance
+    used_b = bandwidth > tol * config.bandwidth
+    used_p = power > tol * config.p_max
+    used_f = cpu_freq > tol * instance.f_max
+    consistent = np.where(offload, used_b & used_p & ~used_f, ~used_b & ~used_p & used_f)  # eq. 11
+    total_b = bandwidth.sum(axis=-1, keepdims=True)
+    overuse = np.maximum(0.0, total_b[..., 0] / config.bandwidth - 1.0)
+    exec_b = bandwidth
+    if config.bandwidth_overuse == "rescale":
+        exec_b = np.where(total_b > config.bandwidth, bandwidth * config.bandwidth / np.maximum(total_b, 1e-300), bandwidth)
+    floor = config.min_resource_fraction
+    return {
+        "offload": offload,
+        "bandwidth": bandwidth,
+        "cpu_freq": cpu_freq,
+        "power": power,
+        "exec_bandwidth": np.where(offload, np.maximum(exec_b, floor * config.bandwidth), 0.0),
+        "exec_cpu_freq": np.where(offload, 0.0, np.maximum(cpu_freq, floor * instance.f_max)),
+        "exec_power": np.where(offload, np.maximum(power, floor * config.p_max), 0.0),
+        "consistent": consistent,
+        "bandwidth_overuse": overuse,
+    }
+
+
+class CpdrlEnv(MecParallelEnv):
+    """The CPDRL system as a one-agent PettingZoo ParallelEnv; see the module docstring."""
+
+    metadata = {
+        "name": "cpdrl_v0",
+        "render_modes": ["ansi", "rgb_array"],
+        "is_parallelizable": True,
+        "render_fps": 4,
+    }
+    config_cls = CpdrlConfig
+    sample_instance = staticmethod(sample_instance)
+
+    # -- agents and spaces ------------------------------------------------
+    def _agents(self):
+        return [AGENT]
+
+    def _build_spaces(self):
+        n = self.config.n_devices
+        width = 2 * n if self.config.observation == "paper" else 6 * n
+        obs = spaces.Box(0.0, np.inf, shape=(width,), dtype=np.float32)
+        act = spaces.Box(-1.0, 1.0, shape=(4 * n,), dtype=np.float32)
+        state = spaces.Box(0.0, np.inf, shape=(6 * n,), dtype=np.float32)
+        return {AGENT: obs}, {AGENT: act}, state
+
+    # -- world --------------------------------------------------------------
+    def _check_instance(self, instance):
+        if not isinstance(instance, CpdrlInstance):
+            raise ValueError(f"cpdrl_v0: options['instance'] must be a CpdrlInstance, got {type(instance).__name__}")
+        n = self.config.n_devices
+        for field in ("distance", "gain", "data_size", "cycles_per_bit", "f_max"):
+            arr = np.asarray(getattr(instance, field))
+            if arr.shape != (n,):
+                raise ValueError(f"cpdrl_v0: instance.{field} has shape {arr.shape}, expected ({n},) for n_devices={n}")
+            if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+                raise ValueError(f"cpdrl_v0: instance.{field} must be finite and positive")
+        return instance
+
+    def _reset_state(self):
+        inst = self.instance
+        # Reference decision for the first observation: every UTD local at f_max.
+        zeros = np.zeros(inst.n)
+        out = decision_outcome(inst, self.config, zeros, zeros, inst.f_max, zeros)
+        self._latency, self._energy = out["latency"], out["energy"]
+        self._offload = np.zeros(inst.n, dtype=bool)
+
+    # -- action -> post-processing -> physics -> reward ----------------------
+    def _transition(self, actions):
+        cfg, inst = self.config, self.instance
+        start = time.perf_counter()
+        dec = decode_action(actions[AGENT], inst, cfg)
+        solver_time = time.perf_counter() - start
+        out = decision_outcome(inst, cfg, dec["offload"], dec["exec_bandwidth"], dec["exec_cpu_freq"], dec["exec_power"])
+        latency, energy = out["latency"], out["energy"]
+        objective, tardiness = penalised_cost(latency, energy, cfg)
+        n_consistent = int(dec["consistent"].sum())
+        reward = (
+            -objective
+            - cfg.tardiness_weight * tardiness
+            - cfg.bandwidth_penalty_weight * float(dec["bandwidth_overuse"])
+            + cfg.consistency_bonus_weight * n_consistent / inst.n
+        )
+        self._latency, self._energy, self._offload = latency, energy, dec["offload"]
+        violation = np.maximum(0.0, latency - cfg.deadline)
+        info = {
+            "latency": latency,
+            "energy": energy,
+            "offload": dec["offload"].astype(np.int64),
+            "bandwidth": dec["exec_bandwidth"],
+            "power": dec["exec_power"],
+            "cpu_freq": dec["exec_cpu_freq"],
+            "edge_cpu": out["edge_cpu"],
+            "success": latency <= cfg.deadline,
+            "deadline_violation": violation,
+            "consistent": dec["consistent"],
+            "objective": float(objective),
+            "penalised_cost": float(objective + cfg.tardiness_weight * tardiness),
+            "tardiness": float(tardiness),
+            "avg_latency": float(latency.mean()),
+            "avg_energy": float(energy.mean()),
+            "success_rate": float(np.mean(latency <= cfg.deadline)),
+            "bandwidth_overuse": float(dec["bandwidth_overuse"]),
+            "consistency_rate": n_consistent / inst.n,
+            "solver_time_s": solver_time,
+        }
+        return {AGENT: reward}, {AGENT: info}
+
+    # -- observation and state ----------------------------------------------
+    def _task_features(self):
+        cfg, inst = self.config, self.instance
+        snr = np.log10(cfg.p_max * inst.gain / cfg.noise_power) / 10.0
+        return np.concatenate(
+            [
+                inst.data_size / cfg.data_size_range[1],
+                inst.cycles_per_bit / cfg.cycles_per_bit_range[1],
+                np.maximum(snr, 0.0),
+                inst.f_max / cfg.f_max_range[1],
+            ]
+        )
+
+    def _state(self):
+        return np.concatenate([self._latency, self._energy, self._task_features()])
+
+    def _observe(self):
+        if self.config.observation == "paper":
+            return {AGENT: np.concatenate([self._latency, self._energy])}
+        return {AGENT: self._state()}
+
+    # -- rendering ------------------------------------------------------------
+    def _topology(self):
+        inst = self.instance
+        return {
+            "servers": inst.server_position[None, :],
+            "users": inst.position,
+            "targets": self._offload.astype(int),
+            "area": (self.config.area_side, self.config.area_side),
+        }
+
+    def _summary(self):
+        lines = [f"cpdrl_v0  n={self.instance.n}  step {self.num_cycles}/{self.max_cycles}"]
+        lines.append(" UTD  where    T (s)     E (J)   dist (m)")
+        for i in range(self.instance.n):
+            where = "server" if self._offload[i] else "local"
+            lines.append(
+                f" {i:3d}  {where:6s} {self._latency[i]:8.3f} {self._energy[i]:9.4f} {self.instance.distance[i]:9.1f}"
+            )
+        lines.append(f" sum T + E = {float(np.sum(self._latency + self._energy)):.4f}")
+        return "\n".join(lines)
+
+
+def parallel_env(**kwargs) -> CpdrlEnv:
+    """The parallel env (see the module docstring for arguments)."""
+    return CpdrlEnv(**kwargs)
+
+
+def env(**kwargs):
+    """The AEC env, through PettingZoo's ``parallel_to_aec``."""
+    from pettingzoo.utils.conversions import parallel_to_aec
+
+    return parallel_to_aec(parallel_env(**kwargs))
+
+
+raw_env = parallel_env

@@ -1,0 +1,1 @@
+"""Pure, vectorised physics: functions of arrays, no state, no hidden randomness."""

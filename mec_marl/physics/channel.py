@@ -1,0 +1,44 @@
+"""Wireless channel: path loss, Shannon rate, upload time and energy.
+
+All functions broadcast over users (and servers) and take SI inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def power_law_gain(distance, exponent: float = -3.0, min_distance: float = 1.0):
+    """Channel gain ``g = d^alpha`` (CPDRL eq. 4, alpha = -3 in Table I).
+
+    ``distance`` is floored at ``min_distance`` metres so that a user standing
+    on the server does not get an infinite gain.
+    """
+    d = np.maximum(np.asarray(distance, dtype=float), min_distance)
+    return d**exponent
+
+
+def shannon_rate(bandwidth, power, gain, noise_power):
+    """Uplink rate ``R = b log2(1 + p g / sigma^2)`` in bit/s (CPDRL eq. 3).
+
+    OFDMA: each user has its own band, so there is no interference term.
+    """
+    snr = np.asarray(power, dtype=float) * np.asarray(gain, dtype=float) / noise_power
+    return np.asarray(bandwidth, dtype=float) * np.log2(1.0 + snr)
+
+
+def spectral_efficiency(power, gain, noise_power):
+    """``log2(1 + p g / sigma^2)`` in bit/s/Hz (the rate per unit bandwidth)."""
+    return np.log2(1.0 + np.asarray(power, dtype=float) * np.asarray(gain, dtype=float) / noise_power)
+
+
+def upload_time(data_bits, rate):
+    """Transmission delay ``T^t = D / R`` (CPDRL eq. 5); ``inf`` where the rate is 0."""
+    rate = np.asarray(rate, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(rate > 0, np.asarray(data_bits, dtype=float) / np.where(rate > 0, rate, 1.0), np.inf)
+
+
+def upload_energy(power, upload_seconds):
+    """Transmission energy ``E^t = p T^t`` (CPDRL eq. 6)."""
+    return np.asarray(power, dtype=float) * np.asarray(upload_seconds, dtype=float)
