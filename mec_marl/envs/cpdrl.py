@@ -284,6 +284,21 @@ def decode_action(action: np.ndarray, instance: CpdrlInstance, config: CpdrlConf
     }
 
 
+def encode_action(offload, bandwidth, cpu_freq, power, instance: CpdrlInstance, config: CpdrlConfig) -> np.ndarray:
+    """Inverse of :func:`decode_action`: SI resources -> a raw action in [-1, 1]^(4n).
+
+    Lets heuristics and searches speak the learners' action space; offloaders
+    get a_raw = +1, local UTDs -1.
+    """
+    a = np.asarray(offload) > 0
+    a_raw = np.where(a, 1.0, -1.0)
+    b_raw = 2.0 * np.asarray(bandwidth, dtype=float) / config.bandwidth - 1.0
+    f_raw = 2.0 * np.asarray(cpu_freq, dtype=float) / instance.f_max - 1.0
+    p_raw = 2.0 * np.asarray(power, dtype=float) / config.p_max - 1.0
+    raw = np.concatenate([a_raw, b_raw, f_raw, p_raw], axis=-1)
+    return np.clip(raw, -1.0, 1.0)
+
+
 class CpdrlEnv(MecParallelEnv):
     """The CPDRL system as a one-agent PettingZoo ParallelEnv; see the module docstring."""
 

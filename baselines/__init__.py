@@ -1,0 +1,1 @@
+"""Everything that decides: heuristics, searches, learners, and the method registry."""

@@ -1,0 +1,84 @@
+"""Method registry: a method name -> how to build it and which envs it supports.
+
+Every method is built by ``build(env_id, env_kwargs, seed, budget)`` and
+returns a :class:`~baselines.policy.Policy`. For learners ``build`` trains
+(with the budget, e.g. ``{"steps": 20000}``) and the result can be saved and
+loaded; heuristics and searches ignore the budget. Later issues extend the
+registry with :func:`register`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+Kind = Literal["heuristic", "search", "learner"]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    envs: tuple[str, ...]
+    kind: Kind
+    factory: str  # "module:callable" -> build(env_id, env_kwargs, seed, budget) -> Policy
+    description: str = ""
+    paper_label: str = ""  # the name in the paper's figures/tables
+    default_budget: dict = field(default_factory=dict)
+
+    def build(self, env_id: str, env_kwargs: dict | None = None, seed: int | None = None, budget: dict | None = None):
+        if env_id not in self.envs:
+            raise ValueError(f"method {self.name!r} does not support env {env_id!r}; it supports {list(self.envs)}")
+        module, attr = self.factory.split(":")
+        builder: Callable = getattr(importlib.import_module(module), attr)
+        merged = {**self.default_budget, **(budget or {})}
+        return builder(env_id=env_id, env_kwargs=dict(env_kwargs or {}), seed=seed, budget=merged)
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register(method: Method) -> None:
+    METHODS[method.name] = method
+
+
+def get(name: str, env_id: str | None = None) -> Method:
+    try:
+        method = METHODS[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; known methods: {list_methods(env_id)}") from None
+    if env_id is not None and env_id not in method.envs:
+        raise ValueError(f"method {name!r} does not support env {env_id!r}; methods for it: {list_methods(env_id)}")
+    return method
+
+
+def list_methods(env_id: str | None = None) -> list[str]:
+    return sorted(m.name for m in METHODS.values() if env_id is None or env_id in m.envs)
+
+
+# ---------------------------------------------------------------- builders
+def _build_cpdrl_heuristic(mode: str, name: str):
+    def build(env_id, env_kwargs, seed, budget):
+        from baselines.heuristics import CpdrlRandomResources
+
+        return CpdrlRandomResources(mode, name)
+
+    return build
+
+
+build_rom = _build_cpdrl_heuristic("random", "rom")
+build_fom = _build_cpdrl_heuristic("full", "fom")
+build_lem = _build_cpdrl_heuristic("local", "lem")
+
+
+def build_tem(env_id, env_kwargs, seed, budget):
+    from baselines.search import CpdrlExhaustive
+
+    return CpdrlExhaustive()
+
+
+CPDRL = ("cpdrl_v0",)
+register(Method("tem", CPDRL, "search", "baselines.registry:build_tem", "exhaustive over 2^n offloading vectors, optimal resources per vector", "TEM"))
+register(Method("rom", CPDRL, "heuristic", "baselines.registry:build_rom", "random offloading, random resources", "ROM"))
+register(Method("fom", CPDRL, "heuristic", "baselines.registry:build_fom", "every UTD offloads, random communication resources", "FOM"))
+register(Method("lem", CPDRL, "heuristic", "baselines.registry:build_lem", "every UTD local, random CPU frequency", "LEM"))
