@@ -25,6 +25,7 @@ class Method:
     description: str = ""
     paper_label: str = ""  # the name in the paper's figures/tables
     default_budget: dict = field(default_factory=dict)
+    loader: str = ""  # "module:callable" -> load(path) -> Policy, for learners' saved checkpoints
 
     def build(self, env_id: str, env_kwargs: dict | None = None, seed: int | None = None, budget: dict | None = None):
         if env_id not in self.envs:
@@ -33,6 +34,14 @@ class Method:
         builder: Callable = getattr(importlib.import_module(module), attr)
         merged = {**self.default_budget, **(budget or {})}
         return builder(env_id=env_id, env_kwargs=dict(env_kwargs or {}), seed=seed, budget=merged)
+
+
+    def load(self, path: str):
+        """Load a saved policy of this method (learners only)."""
+        if not self.loader:
+            raise ValueError(f"method {self.name!r} ({self.kind}) has no saved policies to load")
+        module, attr = self.loader.split(":")
+        return getattr(importlib.import_module(module), attr)(path)
 
 
 METHODS: dict[str, Method] = {}
