@@ -103,11 +103,11 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def _merge(base: dict, extra: Mapping) -> dict:
+def merge_dicts(base: dict, extra: Mapping) -> dict:
     out = dict(base)
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(dict(out[key]), value)
+            out[key] = merge_dicts(dict(out[key]), value)
         else:
             out[key] = value
     return out
@@ -157,10 +157,10 @@ def build_config(
         declared = loaded.get("env")
         if env_id and declared and declared != env_id:
             raise ConfigError(f"scenario {str(scenario)!r} is for env {declared!r}, not {env_id!r}")
-        data = _merge(data, {k: v for k, v in loaded.items() if k not in METADATA_KEYS})
+        data = merge_dicts(data, {k: v for k, v in loaded.items() if k not in METADATA_KEYS})
     if overrides:
-        data = _merge(data, parse_overrides(overrides))
-    data = _merge(data, kwargs)
+        data = merge_dicts(data, parse_overrides(overrides))
+    data = merge_dicts(data, kwargs)
     allowed = sorted(config_cls.model_fields)
     unknown = sorted(set(data) - set(allowed))
     where = f"{env_id}: " if env_id else ""

@@ -24,7 +24,7 @@ import yaml  # noqa: E402
 
 from baselines import registry  # noqa: E402
 from baselines.experiment import aggregate, evaluate, write_json_atomic  # noqa: E402
-from mec_marl.config import ConfigError, _merge, parse_overrides  # noqa: E402
+from mec_marl.config import ConfigError, merge_dicts, parse_overrides  # noqa: E402
 
 KEYS = {"env", "method", "env_kwargs", "seed", "budget", "eval_episodes"}
 
@@ -32,7 +32,7 @@ KEYS = {"env", "method", "env_kwargs", "seed", "budget", "eval_episodes"}
 def load_train_config(path: str, overrides: list[str]) -> dict:
     with open(path) as fh:
         cfg = yaml.safe_load(fh) or {}
-    cfg = _merge(cfg, parse_overrides(overrides))
+    cfg = merge_dicts(cfg, parse_overrides(overrides))
     unknown = sorted(set(cfg) - KEYS)
     if unknown:
         raise ConfigError(f"unknown training config key(s) {unknown}; allowed: {sorted(KEYS)}")
