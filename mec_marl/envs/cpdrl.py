@@ -112,6 +112,7 @@ from mec_marl.config import (
 )
 from mec_marl.envs.base import MecParallelEnv
 from mec_marl.physics import channel, compute
+from mec_marl.solvers import consistency
 
 AGENT = "scheduler"
 
@@ -252,19 +253,17 @@ def decode_action(action: np.ndarray, instance: CpdrlInstance, config: CpdrlConf
     action = np.asarray(action, dtype=float)
     raw = action.reshape(action.shape[:-1] + (4, n))
     a_raw, b_raw, f_raw, p_raw = (raw[..., i, :] for i in range(4))
-    offload = a_raw > 0.0  # round(sigmoid(beta x)) with round(0.5) = 0 (eq. 15)
+    offload = consistency.binarise(a_raw, config.beta)  # eq. 15
     bandwidth = (b_raw + 1.0) / 2.0 * config.bandwidth
     cpu_freq = (f_raw + 1.0) / 2.0 * instance.f_max
     power = (p_raw + 1.0) / 2.0 * config.p_max
     if config.consistency == "mask":  # eq. 16
-        bandwidth = np.where(offload, bandwidth, 0.0)
-        power = np.where(offload, power, 0.0)
-        cpu_freq = np.where(offload, 0.0, cpu_freq)
+        bandwidth, cpu_freq, power = consistency.apply_masks(offload, bandwidth, cpu_freq, power)
     tol = config.consistency_tolerance
     used_b = bandwidth > tol * config.bandwidth
     used_p = power > tol * config.p_max
     used_f = cpu_freq > tol * instance.f_max
-    consistent = np.where(offload, used_b & used_p & ~used_f, ~used_b & ~used_p & used_f)  # eq. 11
+    consistent = consistency.consistent(offload, used_b, used_f, used_p)  # eq. 11
     total_b = bandwidth.sum(axis=-1, keepdims=True)
     overuse = np.maximum(0.0, total_b[..., 0] / config.bandwidth - 1.0)
     exec_b = bandwidth
