@@ -45,7 +45,8 @@ regimes ``b ~ mu^(-1/2)``, so this converges in very few steps. Finally the
 bandwidths are rescaled to use exactly ``B`` and each power is re-optimised
 for its bandwidth (exact, per user), so the returned pair is consistent.
 
-No solver dependency: numpy (and ``scipy.special.lambertw`` once per call).
+No solver dependency: numpy only (``scipy.special.lambertw`` for a rare corner of
+the power rule, when ``w g / (w_e sigma^2) < 1``).
 """
 
 from __future__ import annotations
@@ -256,11 +257,16 @@ def _best_power(w, w_energy, snr_per_watt, p_max) -> np.ndarray:
     Quasi-convex (linear over concave); stationary point ``y (ln y - 1) =
     w G / w_e - 1`` with ``y = 1 + p G``, i.e. ``y = exp(1 + W((w G / w_e - 1)/e))``.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        arg = (w * snr_per_watt / w_energy - 1.0) / math.e
-        finite = np.isfinite(arg)
-        arg = np.where(finite, np.maximum(arg, -1.0 / math.e), 0.0)
-        lw = lambertw(arg).real
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = w * snr_per_watt / w_energy  # w G / w_e >= 0
+        finite = np.isfinite(ratio)
+        ratio = np.where(finite, ratio, 2.0)
+        pos = ratio > 1.0
+        # W(x) for x = (ratio - 1) / e > 0 through ln x (no overflow, fast)
+        lw = _lambertw_log(np.log(np.where(pos, ratio - 1.0, 2.0)) - 1.0)
+        if not np.all(pos):  # -1/e <= x <= 0: rare (tiny SNR); principal branch from scipy
+            x = np.maximum((ratio - 1.0) / math.e, -1.0 / math.e)
+            lw = np.where(pos, lw, lambertw(np.where(pos, 0.0, x)).real)
         p = np.expm1(1.0 + lw) / snr_per_watt
     return np.where(finite, np.minimum(p, p_max), p_max)
 
@@ -284,10 +290,10 @@ def offload_cost(offload, data_bits, gain, edge_latency, bandwidth, power, noise
     _broadcast_shape(dict(data_bits=data_bits, gain=gain, edge_latency=edge_latency,
                           bandwidth=bandwidth, power=power, tau=tau), a.shape)
     a = a > 0
-    rate = channel.shannon_rate(bandwidth, power, gain, noise_power)
-    t_up = channel.upload_time(data_bits, rate)
-    energy = channel.upload_energy(power, t_up)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rate = channel.shannon_rate(bandwidth, power, gain, noise_power)
+        t_up = channel.upload_time(data_bits, rate)
+        energy = channel.upload_energy(power, t_up)
         per_user = (w_latency * t_up + w_energy * energy
                     + w_tardiness * np.maximum(0.0, t_up + np.asarray(edge_latency, dtype=float) - tau))
     per_user = np.broadcast_to(per_user, a.shape)
@@ -373,33 +379,30 @@ def offload_resources(offload, data_bits, gain, edge_latency, bandwidth_total, p
     e_on, e_td = Dv / L_on, Dv / L_td  # bandwidth * upload time
     sc_on = np.sqrt((wl + we * p_on) * e_on)  # sqrt(c_on)
     sc_td = np.sqrt((wl + wt + we * p_td) * e_td)  # sqrt(c_td), time weight w_l + w_t
-    can_kink = slack > 0
-    on_allowed = can_kink & np.isfinite(slack)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # ln of the Lambert argument in the kink response, minus 0.5 ln(mu)
-        kconst = np.where(can_kink & (we > 0),
-                          0.5 * np.log(Dv * G * _LN2 / (np.where(we > 0, we, 1.0) * np.where(can_kink, slack, 1.0) ** 2))
-                          - _LN2, 0.0)
-    ds = np.where(can_kink, Dv * _LN2 / np.where(can_kink, slack, 1.0), 0.0)  # b_kink = ds / u
+    can_kink = (slack > 0) & np.isfinite(slack)
+    sl_k = np.where(can_kink, slack, 1.0)
     use_w = can_kink & (we > 0)
-    sl_ok = np.where(can_kink, slack, 0.0)
-    sl_inf = np.where(np.isfinite(slack), slack, 0.0)
-    e_on_cmp = np.where(on_allowed, e_on, np.inf)
+    # ln of the Lambert argument of the kink response, minus 0.5 ln(mu)
+    log_we = math.log(we) if we > 0 else 0.0
+    kconst = np.where(use_w, 0.5 * (np.log(Dv) + np.log(G) + math.log(_LN2) - log_we) - np.log(sl_k) - _LN2, 0.0)
+    ds = np.where(can_kink, Dv * _LN2 / sl_k, 0.0)  # kink bandwidth = ds / ln(1 + p G)
 
     def bandwidth_at(theta):
         """Each active user's best bandwidth at price mu = exp(theta) (theta shape (..., 1))."""
         ism = np.exp(-0.5 * theta)
         b_on = sc_on * ism
         b_td = sc_td * ism
-        on_ok = e_on_cmp <= sl_inf * b_on
-        td_ok = e_td >= sl_ok * b_td  # always true when slack <= 0
-        u = np.where(use_w, 2.0 * _lambertw_log(kconst + 0.5 * theta), umax)
-        u = np.minimum(u, umax)
-        b_k = ds / u
-        b = np.where(on_ok, b_on, np.where(td_ok, b_td, b_k))
+        on_ok = e_on <= slack * b_on  # never when slack <= 0, always when slack = inf
+        td_ok = e_td >= slack * b_td  # always when slack <= 0
+        b = np.where(on_ok, b_on, b_td)
+        kink = active & ~on_ok & ~td_ok  # implies 0 < slack < inf
+        if kink.any():  # Lambert W only where needed
+            ii = np.nonzero(kink)
+            th = np.broadcast_to(theta, shape)[ii]
+            u = np.where(use_w[ii], 2.0 * _lambertw_log(kconst[ii] + 0.5 * th), umax[ii])
+            b[ii] = ds[ii] / np.minimum(u, umax[ii])
         return np.where(active, b, 0.0)
 
-    batch = shape[:-1]
     has = active.any(axis=-1, keepdims=True)
     Bsafe = np.where(has, Btot, 1.0)
     logB = np.log(Bsafe)
@@ -424,19 +427,22 @@ def offload_resources(offload, data_bits, gain, edge_latency, bandwidth_total, p
         raise RuntimeError(f"{fn}: could not bracket the bandwidth price")
 
     # Illinois regula falsi in (log mu, log sum b); exact in one step in the pure regimes.
-    theta = np.where(np.abs(f_lo) <= np.abs(f_hi), th_lo, th_hi)
-    f_th = np.where(np.abs(f_lo) <= np.abs(f_hi), f_lo, f_hi)
+    pick_lo = np.abs(f_lo) <= np.abs(f_hi)
+    best_th = np.where(pick_lo, th_lo, th_hi)  # best point so far and its true residual
+    best_f = np.abs(np.where(pick_lo, f_lo, f_hi))
     side = np.zeros(th_lo.shape, dtype=np.int8)
     for _ in range(iters):
-        if np.all((np.abs(f_th) <= tol) | (th_hi - th_lo <= tol)):
+        if np.all((best_f <= tol) | (th_hi - th_lo <= tol)):
             break
         denom = f_lo - f_hi
         theta_rf = np.where(denom > 0, (th_lo * (-f_hi) + th_hi * f_lo) / np.where(denom > 0, denom, 1.0),
                             0.5 * (th_lo + th_hi))
-        mid = 0.5 * (th_lo + th_hi)
         inside = (theta_rf > th_lo) & (theta_rf < th_hi)
-        theta = np.where(inside, theta_rf, mid)
+        theta = np.where(inside, theta_rf, 0.5 * (th_lo + th_hi))
         f_th = phi(theta)
+        better = np.abs(f_th) < best_f
+        best_th = np.where(better, theta, best_th)
+        best_f = np.where(better, np.abs(f_th), best_f)
         go_lo = f_th >= 0  # the root is above theta
         # Illinois: halve the retained end's value when the same end is kept twice
         f_hi = np.where(go_lo & (side == 1), 0.5 * f_hi, f_hi)
@@ -446,16 +452,17 @@ def offload_resources(offload, data_bits, gain, edge_latency, bandwidth_total, p
         th_hi = np.where(go_lo, th_hi, theta)
         f_hi = np.where(go_lo, f_hi, f_th)
         side = np.where(go_lo, np.int8(1), np.int8(-1))
+    theta = best_th
 
     b = bandwidth_at(theta)
     s = b.sum(axis=-1, keepdims=True)
     b = np.where(active, b * (Bsafe / np.where(s > 0, s, 1.0)), 0.0)  # use all of B exactly
 
     # Exact best power for the final bandwidths (per user).
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         bpos = np.where(b > 0, b, 1.0)
-        on_ok = e_on_cmp <= sl_inf * bpos
-        td_ok = e_td >= sl_ok * bpos
+        on_ok = e_on <= slack * bpos
+        td_ok = e_td >= slack * bpos
         p_kink = np.minimum(np.expm1(ds / bpos) / G, pmax)
     p = np.where(on_ok, p_on, np.where(td_ok, p_td, p_kink))
     # Inactive offloaders (no data, or no bandwidth in the row): the tardy power, zero bandwidth.

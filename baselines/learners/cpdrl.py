@@ -1,0 +1,591 @@
+"""The CPDRL paper's DDPG family, hand-written in torch (paper 000, Sec. IV).
+
+Li, Nakamura, Takase, "Consistency-Preserving Deep Reinforcement Learning for
+Computation Offloading and Resource Allocation in MEC Environment"
+(``shared/papers/000_138f3a7c34bc9218.txt``). No library ships these
+algorithms; they are DDPG (Lillicrap et al.) with a modified actor, reward and
+actor loss. All run on ``cpdrl_v0`` (agent ``scheduler``, action
+``Box[-1, 1]^(4n)`` laid out ``[a_raw | b_raw | f_raw | p_raw]``).
+
+Variants (``VARIANTS``; the env options each one trains with are in
+``VARIANT_ENV``):
+
+* ``ste_ddpg`` -- STE-DDPG: the actor's last layer is tanh; its offloading
+  part is binarised by the straight-through estimator of eq. (15): forward
+  ``round(sigmoid(beta a_raw))``, backward through the sigmoid. No masks, no
+  consistency terms: env ``consistency="none"``, ``consistency_bonus_weight=0``.
+* ``aste_ddpg`` -- ASTE-DDPG: STE plus "action control": the binarised offload
+  masks the resources inside the actor (eq. 16, applied to the resources
+  scaled to [0, 1] and mapped back to [-1, 1] for the env). Env
+  ``consistency="mask"``, ``consistency_bonus_weight=0``; no consistency loss.
+* ``cpdrl`` -- CPDRL: STE + masks + the consistency bonus in the reward
+  (eq. 17; env ``consistency_bonus_weight=1``) + the consistency loss in the
+  actor loss (eq. 18-19, weight ``lambda_c``).
+* ``ddpg`` -- the same code with a plain tanh actor (no STE, no masks), a
+  reference for ablations; the registry's "DDPG" baseline is the
+  Stable-Baselines3 one in :mod:`baselines.learners.sb3`.
+
+Eq. (19) on the *pre-mask* outputs: with the masks of eq. (16) in the actor,
+the masked resources satisfy ``a f = 0`` and ``(1 - a) b = (1 - a) p = 0``
+exactly, so eq. (19) evaluated on the actor's final output is identically zero
+and has no gradient. It is therefore computed on the resource outputs before
+the mask (scaled to [0, 1]), with ``a`` the STE surrogate of eq. (15): it pulls
+the unused raw resources towards 0 and, through ``a``, rewards offload
+decisions that agree with the raw resources (``dL/da = f^2 - b^2 - p^2``).
+
+Algorithm 1, per env step: act ``mu(s) + N`` (Gaussian), apply the
+consistency-preserving adjustment (re-binarise the offload to +-1, re-mask,
+clip), execute, store ``(s, a, r, s')`` with the adjusted action, sample a
+batch, update the critic by eq. (12) with ``y = r + gamma Q'(s', mu'(s'))``,
+update the actor by eq. (18), soft-update both targets by eq. (13)-(14) with
+``eta = tau``. Each episode's best objective (Alg. 1 line 18) and final
+objective are kept in ``policy.history``.
+
+Training on random instances: the training env draws a new instance at every
+reset (observation ``full`` by default, so that the policy sees the tasks and
+generalises); ``env.reset(seed=seed)`` is called once and then without seed.
+The trained policy acts deterministically (the actor without noise).
+
+Hyper-parameters (:class:`Hyper`; every field can be passed in ``budget``).
+Table I values that are kept as defaults: hidden layers (24, 16) for actor and
+critic, learning rates 1e-4, initial Gaussian noise std 1.0, tau 0.005, batch
+64, replay buffer 1e5. Defaults that differ from the paper, and why (measured
+on n = 2..8, see the module-level ``PAPER_HYPER`` for the literal settings):
+
+* ``gamma = 0`` instead of 0.85. The env is a contextual bandit: the instance
+  never changes within an episode and the next observation depends only on
+  the current action, not on what the agent can do next; the paper itself says
+  "the Q value used for updating the networks corresponds to the immediate
+  reward". With gamma > 0 the critic must also regress the (policy- and
+  noise-dependent) value of the next step, which only adds variance.
+* the noise std decays linearly from 1.0 to ``noise_final_std`` over
+  ``noise_decay_fraction`` of the steps (the paper: constant 1.0, which on
+  [-1, 1] actions is close to uniform random exploration for the whole run).
+* ``reward_transform="symlog"``: the learner trains on
+  ``sign(r) log(1 + |r|)``. Rewards span 1e-1 .. 1e4 (a resource at its floor
+  makes a delay of thousands of seconds); the transform is monotone, so with
+  ``gamma = 0`` the optimal action per state is unchanged. ``"none"`` is the
+  paper's raw reward.
+* ``obs_transform="log"``: the observed delays and energies (the first 2n
+  entries, s and J) enter the networks as ``log(1 + x)``; the task features of
+  the ``full`` observation are already normalised.
+* ``episode_steps`` (training episode length, default 10 instead of the
+  env's 50): more distinct instances per training step for generalisation.
+* ``learning_starts``: steps before the first update (the paper: none).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+import mec_marl
+
+ENV_ID = "cpdrl_v0"
+AGENT = "scheduler"
+VARIANTS = ("ddpg", "ste_ddpg", "aste_ddpg", "cpdrl")
+# (STE actor, masks in the actor, consistency loss) per variant.
+VARIANT_FLAGS = {
+    "ddpg": (False, False, False),
+    "ste_ddpg": (True, False, False),
+    "aste_ddpg": (True, True, False),
+    "cpdrl": (True, True, True),
+}
+# Env options each variant trains with, set on top of the caller's env_kwargs.
+VARIANT_ENV = {
+    "ddpg": {"consistency": "none", "consistency_bonus_weight": 0.0},
+    "ste_ddpg": {"consistency": "none", "consistency_bonus_weight": 0.0},
+    "aste_ddpg": {"consistency": "mask", "consistency_bonus_weight": 0.0},
+    "cpdrl": {"consistency": "mask", "consistency_bonus_weight": 1.0},
+}
+CHECKPOINT_FORMAT = "mec_marl.baselines.learners.cpdrl/1"
+
+
+@dataclasses.dataclass
+class Hyper:
+    """Hyper-parameters of the DDPG family (Table I where the paper gives them).
+
+    See the module docstring for the defaults that differ from Table I.
+    """
+
+    hidden_actor: tuple = (24, 16)  # Table I
+    hidden_critic: tuple = (24, 16)  # Table I
+    actor_lr: float = 1e-4  # Table I
+    critic_lr: float = 1e-4  # Table I
+    noise_std: float = 1.0  # Table I: Gaussian exploration noise std
+    noise_final_std: float = 0.1  # linear decay target (paper: no decay)
+    noise_decay_fraction: float = 0.7  # share of the steps over which the std decays; 0 = constant
+    tau: float = 0.005  # Table I: soft update coefficient (eta of eq. 13-14)
+    gamma: float = 0.0  # Table I: 0.85 (see the module docstring)
+    batch_size: int = 64  # Table I
+    buffer_size: int = 100_000  # Table I
+    learning_starts: int = 500
+    gradient_steps: int = 1  # gradient updates per env step (Algorithm 1: 1)
+    lambda_c: float = 0.1  # weight of the consistency loss (eq. 18), cpdrl only
+    beta: float = 1.0  # STE sharpness (eq. 15)
+    reward_transform: str = "symlog"  # "symlog" | "none"
+    obs_transform: str = "log"  # "log" | "none"
+    episode_steps: int = 10  # training episode length; 0 = the env's max_cycles
+
+    def __post_init__(self):
+        self.hidden_actor = tuple(int(h) for h in self.hidden_actor)
+        self.hidden_critic = tuple(int(h) for h in self.hidden_critic)
+        if self.reward_transform not in ("symlog", "none"):
+            raise ValueError(f"reward_transform must be 'symlog' or 'none', got {self.reward_transform!r}")
+        if self.obs_transform not in ("log", "none"):
+            raise ValueError(f"obs_transform must be 'log' or 'none', got {self.obs_transform!r}")
+        for key in ("batch_size", "buffer_size", "gradient_steps"):
+            if int(getattr(self, key)) < 1:
+                raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if not 0.0 <= self.gamma < 1.0:
+            raise ValueError(f"gamma must be in [0, 1), got {self.gamma}")
+        if not 0.0 < self.tau <= 1.0:
+            raise ValueError(f"tau must be in (0, 1], got {self.tau}")
+        if self.noise_std < 0 or self.noise_final_std < 0:
+            raise ValueError("noise stds must be >= 0")
+        if not 0.0 <= self.noise_decay_fraction <= 1.0:
+            raise ValueError(f"noise_decay_fraction must be in [0, 1], got {self.noise_decay_fraction}")
+        if self.beta <= 0:
+            raise ValueError(f"beta must be positive, got {self.beta}")
+        if self.lambda_c < 0:
+            raise ValueError(f"lambda_c must be >= 0, got {self.lambda_c}")
+        if self.episode_steps < 0 or self.learning_starts < 0:
+            raise ValueError("episode_steps and learning_starts must be >= 0")
+
+    def as_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["hidden_actor"] = list(self.hidden_actor)
+        out["hidden_critic"] = list(self.hidden_critic)
+        return out
+
+
+# The paper's literal settings (Table I, constant noise, raw reward and
+# observation, full-length episodes, updates from the first step); pass them as
+# the budget (``{"steps": N, **PAPER_HYPER}``) to train as printed.
+PAPER_HYPER = {
+    "gamma": 0.85,
+    "noise_std": 1.0,
+    "noise_final_std": 1.0,
+    "noise_decay_fraction": 0.0,
+    "reward_transform": "none",
+    "obs_transform": "none",
+    "episode_steps": 0,
+    "learning_starts": 64,
+}
+
+BUDGET_KEYS = ("steps", "progress") + tuple(f.name for f in dataclasses.fields(Hyper))
+
+
+def parse_budget(budget: dict | None) -> tuple[int, Hyper, bool]:
+    """``{"steps": N, <Hyper field>: value, "progress": bool}`` -> ``(steps, Hyper, progress)``.
+
+    Unknown keys raise ``ValueError`` naming them; values are coerced to the
+    field's type (so command-line strings work).
+    """
+    budget = dict(budget or {})
+    unknown = sorted(set(budget) - set(BUDGET_KEYS))
+    if unknown:
+        raise ValueError(f"unknown budget key(s) {unknown}; allowed: {sorted(BUDGET_KEYS)}")
+    if "steps" not in budget:
+        raise ValueError("budget needs 'steps' (number of env steps)")
+    steps = int(budget.pop("steps"))
+    if steps < 1:
+        raise ValueError(f"budget steps must be >= 1, got {steps}")
+    progress = bool(budget.pop("progress", False))
+    defaults = Hyper()
+    kwargs = {}
+    for key, value in budget.items():
+        default = getattr(defaults, key)
+        if isinstance(default, tuple):
+            if isinstance(value, str):
+                value = [v for v in value.strip("()[] ").split(",") if v.strip()]
+            kwargs[key] = tuple(int(v) for v in value)
+        elif isinstance(default, bool):
+            kwargs[key] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        else:
+            kwargs[key] = type(default)(value)
+    return steps, Hyper(**kwargs), progress
+
+
+# ----------------------------------------------------------------- networks
+def mlp(sizes: Sequence[int], out_act: nn.Module | None = None) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    if out_act is not None:
+        layers.append(out_act)
+    return nn.Sequential(*layers)
+
+
+def ste_binarise(a_raw: torch.Tensor, beta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. (15): ``(a, a_tilde)``.
+
+    ``a_tilde = round(sigmoid(beta a_raw))`` (0/1, no gradient; torch rounds
+    0.5 to 0 like the env) and the surrogate ``a = a_tilde + (s - stop_grad(s))``
+    with ``s = sigmoid(beta a_raw)``: its value is exactly ``a_tilde`` and its
+    gradient is the sigmoid's, ``beta s (1 - s)``.
+    """
+    soft = torch.sigmoid(beta * a_raw)
+    hard = torch.round(soft).detach()
+    return hard + (soft - soft.detach()), hard
+
+
+def consistency_loss(a: torch.Tensor, b: torch.Tensor, f: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """Eq. (19): ``mean_n [a_n f_n^2 + (1 - a_n)(b_n^2 + p_n^2)]`` (also averaged over the batch).
+
+    ``a`` is the offload decision (the STE surrogate in training), ``b, f, p``
+    the resources scaled to [0, 1], taken *before* the masks of eq. (16) (after
+    them the loss is identically zero; see the module docstring).
+    """
+    return torch.mean(a * f.pow(2) + (1.0 - a) * (b.pow(2) + p.pow(2)))
+
+
+class Actor(nn.Module):
+    """mu(s): an MLP with a tanh output layer, then the variant's output control (Fig. 3).
+
+    ``forward`` returns the env action in [-1, 1]^(4n); :meth:`parts` also
+    returns the STE surrogate and the pre-mask resources in [0, 1] (eq. 19).
+    """
+
+    def __init__(self, obs_dim: int, n: int, hidden: Sequence[int], ste: bool, mask: bool, beta: float):
+        super().__init__()
+        self.n, self.ste, self.mask, self.beta = int(n), bool(ste), bool(mask), float(beta)
+        self.net = mlp([obs_dim, *hidden, 4 * n], nn.Tanh())
+
+    def parts(self, obs: torch.Tensor) -> dict:
+        raw = self.net(obs)
+        n = self.n
+        a_raw, b_raw, f_raw, p_raw = raw[..., :n], raw[..., n : 2 * n], raw[..., 2 * n : 3 * n], raw[..., 3 * n :]
+        b01, f01, p01 = (b_raw + 1.0) / 2.0, (f_raw + 1.0) / 2.0, (p_raw + 1.0) / 2.0
+        if self.ste:
+            a, hard = ste_binarise(a_raw, self.beta)  # eq. 15
+            a_out = 2.0 * a - 1.0
+        else:
+            a, hard, a_out = (a_raw + 1.0) / 2.0, (a_raw > 0).to(raw.dtype), a_raw
+        if self.mask:  # eq. 16 on [0, 1] resources (read b, f, p; the paper prints b_raw thrice)
+            b_out, f_out, p_out = hard * b01, (1.0 - hard) * f01, hard * p01
+        else:
+            b_out, f_out, p_out = b01, f01, p01
+        action = torch.cat([a_out, 2.0 * b_out - 1.0, 2.0 * f_out - 1.0, 2.0 * p_out - 1.0], dim=-1)
+        return {"action": action, "a": a, "b": b01, "f": f01, "p": p01}
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.parts(obs)["action"]
+
+
+class Critic(nn.Module):
+    """Q(s, a): an MLP over the concatenated observation and action."""
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int]):
+        super().__init__()
+        self.net = mlp([obs_dim + act_dim, *hidden, 1])
+
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([obs, action], dim=-1))
+
+
+def adjust_action(action: np.ndarray, n: int, ste: bool, mask: bool) -> np.ndarray:
+    """Algorithm 1 line 9, the consistency-preserving adjustment of a noisy action.
+
+    Clips to [-1, 1]; with the STE re-binarises the offload part to +-1 (eq. 15
+    forward); with masks sets the unused resources to -1 (0 in [0, 1], eq. 16).
+    """
+    out = np.clip(np.asarray(action, dtype=np.float32), -1.0, 1.0)
+    if ste:
+        out[..., :n] = np.where(out[..., :n] > 0, 1.0, -1.0)
+    if mask:
+        off = out[..., :n] > 0
+        out[..., n : 2 * n] = np.where(off, out[..., n : 2 * n], -1.0)
+        out[..., 2 * n : 3 * n] = np.where(off, -1.0, out[..., 2 * n : 3 * n])
+        out[..., 3 * n :] = np.where(off, out[..., 3 * n :], -1.0)
+    return out
+
+
+def transform_obs(obs: np.ndarray, n: int, mode: str) -> np.ndarray:
+    """Learner-side observation normalisation: ``log(1 + x)`` on the delays and energies."""
+    obs = np.asarray(obs, dtype=np.float32)
+    if mode == "none":
+        return obs
+    out = obs.copy()
+    out[..., : 2 * n] = np.log1p(np.maximum(out[..., : 2 * n], 0.0))
+    return out
+
+
+def transform_reward(reward: float, mode: str) -> float:
+    """Learner-side reward scaling: ``sign(r) log(1 + |r|)`` (monotone) or the raw reward."""
+    if mode == "none":
+        return float(reward)
+    return math.copysign(math.log1p(abs(reward)), reward)
+
+
+# ------------------------------------------------------------------- policy
+class CpdrlLearnerPolicy:
+    """A trained actor of the DDPG family as a :class:`~baselines.policy.Policy`.
+
+    ``act`` is deterministic: the actor's output (STE binarised, masked for the
+    masked variants), without exploration noise.
+    """
+
+    def __init__(self, variant: str, actor: Actor, hyper: Hyper, env_kwargs: dict, obs_dim: int,
+                 critic: Critic | None = None, history: dict | None = None, seed: int | None = None):
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; allowed: {list(VARIANTS)}")
+        self.variant = variant
+        self.name = variant
+        self.actor = actor.eval()
+        self.critic = critic
+        self.hyper = hyper
+        self.env_kwargs = dict(env_kwargs)
+        self.obs_dim = int(obs_dim)
+        self.n = actor.n
+        self.history = history or {}
+        self.seed = seed
+
+    def reset(self, env, seed=None) -> None:
+        """Nothing to prepare: the actor is deterministic and reads only observations."""
+
+    def predict(self, obs: np.ndarray) -> np.ndarray:
+        """Deterministic action(s) for one observation or a batch (env units, [-1, 1])."""
+        x = transform_obs(obs, self.n, self.hyper.obs_transform)
+        if x.shape[-1] != self.obs_dim:
+            raise ValueError(
+                f"{self.name}: observation has {x.shape[-1]} entries, the policy was trained on {self.obs_dim} "
+                f"(n_devices={self.n}, observation mode of {self.env_kwargs.get('observation', 'full')!r})"
+            )
+        with torch.no_grad():
+            action = self.actor(torch.as_tensor(x)).numpy()
+        ste, mask, _ = VARIANT_FLAGS[self.variant]
+        return adjust_action(action, self.n, ste, mask)
+
+    def act(self, observations: dict, env) -> dict:
+        return {agent: self.predict(observations[agent]) for agent in env.agents}
+
+    def save(self, path: str) -> None:
+        """One file: actor and critic state dicts, hyper-parameters, env_kwargs, history."""
+        torch.save(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "variant": self.variant,
+                "hyper": self.hyper.as_dict(),
+                "env_kwargs": self.env_kwargs,
+                "obs_dim": self.obs_dim,
+                "n": self.n,
+                "seed": self.seed,
+                "actor": self.actor.state_dict(),
+                "critic": None if self.critic is None else self.critic.state_dict(),
+                "history": self.history,
+            },
+            path,
+        )
+
+    @classmethod
+    def load(cls, path: str) -> "CpdrlLearnerPolicy":
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path}: not a checkpoint of {__name__} (format {CHECKPOINT_FORMAT})")
+        hyper = Hyper(**ckpt["hyper"])
+        variant = ckpt["variant"]
+        ste, mask, _ = VARIANT_FLAGS[variant]
+        actor = Actor(ckpt["obs_dim"], ckpt["n"], hyper.hidden_actor, ste, mask, hyper.beta)
+        actor.load_state_dict(ckpt["actor"])
+        critic = None
+        if ckpt.get("critic") is not None:
+            critic = Critic(ckpt["obs_dim"], 4 * ckpt["n"], hyper.hidden_critic)
+            critic.load_state_dict(ckpt["critic"])
+        return cls(variant, actor, hyper, ckpt["env_kwargs"], ckpt["obs_dim"], critic, ckpt.get("history"), ckpt.get("seed"))
+
+
+def load(path: str) -> CpdrlLearnerPolicy:
+    """Load a policy saved by :meth:`CpdrlLearnerPolicy.save` (the registry's loader)."""
+    return CpdrlLearnerPolicy.load(path)
+
+
+# ----------------------------------------------------------------- training
+class _Replay:
+    """A fixed-size ring buffer of (s, a, r, s', done), float32."""
+
+    def __init__(self, size: int, obs_dim: int, act_dim: int):
+        self.size, self.pos, self.full = int(size), 0, False
+        self.obs = np.zeros((size, obs_dim), np.float32)
+        self.act = np.zeros((size, act_dim), np.float32)
+        self.rew = np.zeros((size, 1), np.float32)
+        self.next_obs = np.zeros((size, obs_dim), np.float32)
+        self.done = np.zeros((size, 1), np.float32)
+
+    def __len__(self):
+        return self.size if self.full else self.pos
+
+    def add(self, obs, act, rew, next_obs, done):
+        i = self.pos
+        self.obs[i], self.act[i], self.rew[i, 0], self.next_obs[i], self.done[i, 0] = obs, act, rew, next_obs, done
+        self.pos = (i + 1) % self.size
+        self.full = self.full or self.pos == 0
+
+    def sample(self, rng: np.random.Generator, batch: int):
+        idx = rng.integers(0, len(self), size=batch)
+        return tuple(torch.from_numpy(x[idx]) for x in (self.obs, self.act, self.rew, self.next_obs, self.done))
+
+
+def training_env_kwargs(variant: str, env_kwargs: dict | None, hyper: Hyper | None = None) -> dict:
+    """The caller's env_kwargs with the variant's env options (and training episode length) on top."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; allowed: {list(VARIANTS)}")
+    out = {**dict(env_kwargs or {}), **VARIANT_ENV[variant]}
+    out.pop("render_mode", None)
+    if hyper is not None and hyper.episode_steps > 0:
+        out["max_cycles"] = int(hyper.episode_steps)
+    return out
+
+
+def noise_std_at(step: int, steps: int, hyper: Hyper) -> float:
+    """Linear decay of the exploration std from ``noise_std`` to ``noise_final_std``."""
+    if hyper.noise_decay_fraction <= 0:
+        return hyper.noise_std
+    frac = min(1.0, step / max(1.0, hyper.noise_decay_fraction * steps))
+    return hyper.noise_std + frac * (hyper.noise_final_std - hyper.noise_std)
+
+
+def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict, progress: bool = False) -> CpdrlLearnerPolicy:
+    """Train one variant (Algorithm 1) and return the deterministic policy.
+
+    ``budget``: ``{"steps": N}`` env steps, plus any :class:`Hyper` field
+    (e.g. ``lambda_c``, ``noise_std``, ``gamma``) and ``progress``; unknown
+    keys raise ``ValueError``. Everything random derives from ``seed``
+    (torch.manual_seed, one seeded env reset, a numpy Generator for the noise
+    and the replay sampling): the same seed gives the same policy.
+    """
+    steps, hyper, budget_progress = parse_budget(budget)
+    progress = progress or budget_progress
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; allowed: {list(VARIANTS)}")
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**31))
+    seed = int(seed)
+    saved_kwargs = training_env_kwargs(variant, env_kwargs)
+    train_kwargs = training_env_kwargs(variant, env_kwargs, hyper)
+    ste, mask, use_lc = VARIANT_FLAGS[variant]
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        env = mec_marl.make(ENV_ID, **train_kwargs)
+        n = env.config.n_devices
+        obs_dim = env.observation_space(AGENT).shape[0]
+        act_dim = env.action_space(AGENT).shape[0]
+        actor = Actor(obs_dim, n, hyper.hidden_actor, ste, mask, hyper.beta)
+        critic = Critic(obs_dim, act_dim, hyper.hidden_critic)
+        actor_t = Actor(obs_dim, n, hyper.hidden_actor, ste, mask, hyper.beta)
+        critic_t = Critic(obs_dim, act_dim, hyper.hidden_critic)
+        actor_t.load_state_dict(actor.state_dict())
+        critic_t.load_state_dict(critic.state_dict())
+        for p in (*actor_t.parameters(), *critic_t.parameters()):
+            p.requires_grad_(False)
+        opt_a = torch.optim.Adam(actor.parameters(), lr=hyper.actor_lr, foreach=True)
+        opt_c = torch.optim.Adam(critic.parameters(), lr=hyper.critic_lr, foreach=True)
+        params = list(actor.parameters()) + list(critic.parameters())
+        target_params = list(actor_t.parameters()) + list(critic_t.parameters())
+        critic_params = list(critic.parameters())
+        buffer = _Replay(min(hyper.buffer_size, steps), obs_dim, act_dim)
+        history = {"best_objective": [], "final_objective": [], "episode_reward": [], "critic_loss": [], "actor_loss": []}
+
+        obs_raw, _ = env.reset(seed=seed)
+        obs = transform_obs(obs_raw[AGENT], n, hyper.obs_transform)
+        ep_best, ep_reward, ep_obj = math.inf, 0.0, math.nan
+        losses_c, losses_a = [], []
+        start = time.perf_counter()
+        report_every = max(1, steps // 10)
+        for step in range(steps):
+            std = noise_std_at(step, steps, hyper)
+            with torch.no_grad():
+                mu = actor(torch.from_numpy(obs)).numpy()
+            noisy = mu + (rng.normal(0.0, std, size=act_dim).astype(np.float32) if std > 0 else 0.0)
+            action = adjust_action(noisy, n, ste, mask)
+            obs2_raw, rew, term, trunc, infos = env.step({AGENT: action})
+            info = infos[AGENT]
+            obs2 = transform_obs(obs2_raw[AGENT], n, hyper.obs_transform)
+            done = bool(term[AGENT])
+            buffer.add(obs, action, transform_reward(rew[AGENT], hyper.reward_transform), obs2, float(done))
+            ep_reward += rew[AGENT]
+            ep_obj = info["objective"]
+            ep_best = min(ep_best, ep_obj)
+            obs = obs2
+
+            if len(buffer) >= max(hyper.learning_starts, hyper.batch_size):
+                for _ in range(hyper.gradient_steps):
+                    s, a, r, s2, d = buffer.sample(rng, hyper.batch_size)
+                    with torch.no_grad():
+                        y = r
+                        if hyper.gamma > 0:
+                            y = r + hyper.gamma * (1.0 - d) * critic_t(s2, actor_t(s2))
+                    loss_c = torch.mean((y - critic(s, a)) ** 2)  # eq. 12
+                    opt_c.zero_grad(set_to_none=True)
+                    loss_c.backward()
+                    opt_c.step()
+                    for p in critic_params:
+                        p.requires_grad_(False)
+                    out = actor.parts(s)
+                    loss_a = -critic(s, out["action"]).mean()  # eq. 18, first term
+                    if use_lc and hyper.lambda_c > 0:
+                        loss_a = loss_a + hyper.lambda_c * consistency_loss(out["a"], out["b"], out["f"], out["p"])
+                    opt_a.zero_grad(set_to_none=True)
+                    loss_a.backward()
+                    opt_a.step()
+                    for p in critic_params:
+                        p.requires_grad_(True)
+                    with torch.no_grad():  # eq. 13-14
+                        torch._foreach_lerp_(target_params, params, hyper.tau)
+                    losses_c.append(float(loss_c))
+                    losses_a.append(float(loss_a))
+
+            if term[AGENT] or trunc[AGENT]:  # Algorithm 1 line 18: record the episode's best objective
+                history["best_objective"].append(float(ep_best))
+                history["final_objective"].append(float(ep_obj))
+                history["episode_reward"].append(float(ep_reward))
+                history["critic_loss"].append(float(np.mean(losses_c)) if losses_c else math.nan)
+                history["actor_loss"].append(float(np.mean(losses_a)) if losses_a else math.nan)
+                losses_c, losses_a = [], []
+                ep_best, ep_reward = math.inf, 0.0
+                obs_raw, _ = env.reset()
+                obs = transform_obs(obs_raw[AGENT], n, hyper.obs_transform)
+            if progress and ((step + 1) % report_every == 0 or step + 1 == steps):
+                recent = history["final_objective"][-50:]
+                print(
+                    f"[{variant}] step {step + 1}/{steps}  episodes {len(history['final_objective'])}  "
+                    f"noise {std:.3f}  final objective (last 50 ep.) {np.mean(recent) if recent else math.nan:.4g}  "
+                    f"{time.perf_counter() - start:.1f} s",
+                    flush=True,
+                )
+        history["train_time_s"] = time.perf_counter() - start
+        history["steps"] = steps
+        env.close()
+    finally:
+        torch.set_num_threads(threads)
+    return CpdrlLearnerPolicy(variant, actor, hyper, saved_kwargs, obs_dim, critic, history, seed)
+
+
+# ----------------------------------------------------------------- builders
+def _builder(variant: str):
+    def build(env_id, env_kwargs, seed, budget):
+        if env_id != ENV_ID:
+            raise ValueError(f"{variant} runs on {ENV_ID!r} only, got {env_id!r}")
+        return train(variant, env_kwargs, seed, budget)
+
+    build.__name__ = f"build_{variant}"
+    build.__doc__ = f"Registry builder: train ``{variant}`` on the caller's env_kwargs (see :func:`train`)."
+    return build
+
+
+build_ste_ddpg = _builder("ste_ddpg")
+build_aste_ddpg = _builder("aste_ddpg")
+build_cpdrl = _builder("cpdrl")
+build_ddpg_torch = _builder("ddpg")

@@ -1,0 +1,125 @@
+"""Shared test configuration: which configs of which env the conformance suite runs.
+
+``ENV_CONFIGS`` maps an env id to the configs the conformance tests run it
+with. :func:`env_params` turns it into pytest parameters over
+``mec_marl.list_envs()``: an env that is registered but has no entry here is
+still tested, with its default config ``{}``, so every new env is covered by
+the conformance suite the moment it is registered. Add an entry to test more
+configs (keep ``max_cycles`` small where whole episodes run).
+
+Per-env hooks (all optional; an env without an entry gets the generic default):
+
+* ``DECISION_ACTIONS[env_id](env) -> (actions_a, actions_b)``: two action dicts
+  that put tasks in visibly different places (the render test checks that the
+  ``rgb_array`` picture differs). Default: every agent's action-space low vs high.
+* ``SEEDED_DYNAMICS``: envs whose steps draw randomness after ``reset`` (e.g.
+  per-slot fading); the pinned-instance replay test then also passes the seed.
+* ``REQUIRED_STEP_INFO_KEYS[env_id]``: keys that every step's info must carry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mec_marl
+
+# Whole-episode tests cap the episode at this length unless the config sets
+# max_cycles itself (keeps the suite fast for envs with expensive steps).
+EPISODE_CYCLES = 12
+
+ENV_CONFIGS: dict[str, list[dict]] = {
+    "cpdrl_v0": [
+        {},
+        {"observation": "paper", "consistency": "none", "n_devices": 2},
+        {"scenario": "cpdrl_kilobit", "n_devices": 3, "max_cycles": 7},
+        {"n_devices": 10, "bandwidth_overuse": "execute"},
+    ],
+}
+
+# Info keys that hold one entry per user (SPEC, "Shared contracts").
+PER_USER_INFO_KEYS = ("latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "qoe", "success")
+# Info keys that measure wall-clock time: excluded from exact-equality comparisons.
+WALL_TIME_INFO_KEYS = frozenset({"solver_time_s"})
+# Config fields that name the number of users, in the order they are looked up.
+USER_COUNT_FIELDS = ("n_devices", "n_users", "n_ues", "num_users")
+
+
+def _cpdrl_decisions(env):
+    """All UTDs offload (a_raw = +1, mid resources) vs all local (a_raw = -1)."""
+    agent = env.possible_agents[0]
+    n = env.unwrapped.config.n_devices
+    offload = np.zeros(4 * n, dtype=np.float32)
+    offload[:n] = 1.0
+    local = np.zeros(4 * n, dtype=np.float32)
+    local[:n] = -1.0
+    return {agent: offload}, {agent: local}
+
+
+DECISION_ACTIONS = {"cpdrl_v0": _cpdrl_decisions}
+SEEDED_DYNAMICS: set[str] = set()
+REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
+    "cpdrl_v0": {"latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success", "objective"},
+}
+
+
+def _config_id(config: dict) -> str:
+    if not config:
+        return "default"
+    return ",".join(f"{k}={v}" for k, v in config.items())
+
+
+def configs_for(env_id: str) -> list[dict]:
+    """The configs to test ``env_id`` with (``[{}]`` if it has no entry)."""
+    return ENV_CONFIGS.get(env_id) or [{}]
+
+
+def env_params(single_agent_gymnasium: bool = False) -> list:
+    """pytest params ``(env_id, config)`` over every registered env.
+
+    With ``single_agent_gymnasium`` only the envs that register a Gymnasium id.
+    """
+    params = []
+    for env_id in mec_marl.list_envs():
+        if single_agent_gymnasium and not mec_marl.ENVS[env_id].gymnasium_id:
+            continue
+        for config in configs_for(env_id):
+            params.append(pytest.param(env_id, dict(config), id=f"{env_id}-{_config_id(config)}"))
+    return params
+
+
+def episode_config(config: dict) -> dict:
+    """``config`` with ``max_cycles`` capped at :data:`EPISODE_CYCLES` unless it sets it."""
+    out = dict(config)
+    out.setdefault("max_cycles", EPISODE_CYCLES)
+    return out
+
+
+def make_env(env_id: str, config: dict, **extra):
+    """Build the parallel env ``env_id`` with ``config`` plus ``extra`` keyword arguments."""
+    return mec_marl.make(env_id, **{**config, **extra})
+
+
+def decision_actions(env_id: str, env):
+    """Two action dicts with different decisions (see ``DECISION_ACTIONS``)."""
+    if env_id in DECISION_ACTIONS:
+        return DECISION_ACTIONS[env_id](env)
+    low, high = {}, {}
+    for agent in env.agents:
+        space = env.action_space(agent)
+        if hasattr(space, "low"):
+            low[agent], high[agent] = space.low.copy(), space.high.copy()
+        elif hasattr(space, "nvec"):
+            low[agent], high[agent] = np.zeros_like(space.nvec), space.nvec - 1
+        else:
+            low[agent], high[agent] = space.start, space.start + space.n - 1
+    return low, high
+
+
+def n_users(env) -> int | None:
+    """Number of users of the env's config, if it names it in a known field."""
+    config = env.unwrapped.config
+    for field in USER_COUNT_FIELDS:
+        if hasattr(config, field):
+            return int(getattr(config, field))
+    return None
