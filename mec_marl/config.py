@@ -56,6 +56,15 @@ def _si_range(dimension: str):
     return BeforeValidator(convert)
 
 
+def _reject_bool(value):
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, got the boolean {value}")
+    return value
+
+
+# Integers: pydantic would read True as 1; a count given as a boolean is a mistake.
+Integer = Annotated[int, BeforeValidator(_reject_bool)]
+
 # SI-typed fields: accept a number (SI) or a "<number> <unit>" string.
 Hertz = Annotated[float, _si("Hz")]
 Watt = Annotated[float, _si("W")]

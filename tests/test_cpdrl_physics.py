@@ -498,3 +498,12 @@ def test_encoded_action_through_the_env_executes_the_decision():
     assert info["latency"][0] == pytest.approx(DATA[0] * CPB[0] / 7e8, rel=1e-6)
     t_up = DATA[1] / (2e6 * math.log2(1 + 0.5 * gain(1) / SIGMA2))
     assert info["latency"][1] == pytest.approx(t_up + DATA[1] * CPB[1] * 2 / F_EDGE, rel=1e-6)
+
+
+def test_pinned_instance_with_wrong_position_shape_is_refused():
+    import dataclasses
+
+    env = mec_marl.make("cpdrl_v0", n_devices=3)
+    bad = dataclasses.replace(pinned(), position=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="position"):
+        env.reset(options={"instance": bad})

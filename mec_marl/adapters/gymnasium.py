@@ -12,10 +12,20 @@ import gymnasium
 from mec_marl import registry
 
 
-class SingleAgentEnv(gymnasium.Env):
-    """Wrap a one-agent ParallelEnv as a Gymnasium env."""
+# Infos that measure wall time: dropped by default, because Gymnasium's and other
+# checkers require two identically seeded steps to return identical infos.
+WALL_TIME_KEYS = frozenset({"solver_time_s"})
 
-    def __init__(self, parallel_env):
+
+class SingleAgentEnv(gymnasium.Env):
+    """Wrap a one-agent ParallelEnv as a Gymnasium env.
+
+    ``keep_timing=True`` keeps wall-clock infos such as ``solver_time_s``
+    (they differ between otherwise identical runs).
+    """
+
+    def __init__(self, parallel_env, keep_timing: bool = False):
+        self.keep_timing = keep_timing
         if len(parallel_env.possible_agents) != 1:
             raise ValueError(
                 f"{parallel_env.metadata['name']} has agents {parallel_env.possible_agents}; "
@@ -39,12 +49,17 @@ class SingleAgentEnv(gymnasium.Env):
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         obs, infos = self.parallel_env.reset(seed=seed, options=options)
-        return obs[self.agent], infos[self.agent]
+        return obs[self.agent], self._info(infos[self.agent])
+
+    def _info(self, info: dict) -> dict:
+        if self.keep_timing:
+            return info
+        return {k: v for k, v in info.items() if k not in WALL_TIME_KEYS}
 
     def step(self, action):
         obs, rew, term, trunc, infos = self.parallel_env.step({self.agent: action})
         a = self.agent
-        return obs[a], rew[a], term[a], trunc[a], infos[a]
+        return obs[a], rew[a], term[a], trunc[a], self._info(infos[a])
 
     def render(self):
         return self.parallel_env.render()
@@ -53,6 +68,6 @@ class SingleAgentEnv(gymnasium.Env):
         self.parallel_env.close()
 
 
-def make_single_agent(env_id: str, render_mode=None, **config) -> SingleAgentEnv:
+def make_single_agent(env_id: str, render_mode=None, keep_timing: bool = False, **config) -> SingleAgentEnv:
     """Entry point of the Gymnasium ids."""
-    return SingleAgentEnv(registry.make(env_id, render_mode=render_mode, **config))
+    return SingleAgentEnv(registry.make(env_id, render_mode=render_mode, **config), keep_timing=keep_timing)

@@ -106,6 +106,7 @@ from mec_marl.config import (
     EnvConfig,
     Hertz,
     HertzRange,
+    Integer,
     Meters,
     Seconds,
     Watt,
@@ -120,7 +121,7 @@ AGENT = "scheduler"
 class CpdrlConfig(EnvConfig):
     """Table I of the CPDRL paper (SI units; YAML may use the paper's units)."""
 
-    n_devices: int = Field(6, ge=1, le=64, description="number of UTDs n")
+    n_devices: Integer = Field(6, ge=1, le=64, description="number of UTDs n")
     area_side: Meters = Field(300.0, gt=0, description="side of the square area (m)")
     min_distance: Meters = Field(1.0, gt=0, description="distance floor for the gain (m)")
     path_loss_exponent: float = Field(-3.0, lt=0, description="alpha of eq. 4")
@@ -138,7 +139,7 @@ class CpdrlConfig(EnvConfig):
     tardiness_weight: float = Field(1.0, ge=0, description="reward weight of sum max(0, T - tau)")
     bandwidth_penalty_weight: float = Field(1.0, ge=0, description="reward weight of max(0, sum b / B - 1)")
     consistency_bonus_weight: float = Field(1.0, ge=0, description="reward weight of #consistent / n")
-    max_cycles: int = Field(50, ge=1, description="steps per episode T")
+    max_cycles: Integer = Field(50, ge=1, description="steps per episode T")
     observation: Literal["full", "paper"] = "full"
     consistency: Literal["mask", "none"] = "mask"
     bandwidth_overuse: Literal["rescale", "execute"] = "rescale"
@@ -327,6 +328,12 @@ class CpdrlEnv(MecParallelEnv):
         if not isinstance(instance, CpdrlInstance):
             raise ValueError(f"cpdrl_v0: options['instance'] must be a CpdrlInstance, got {type(instance).__name__}")
         n = self.config.n_devices
+        for field, shape in (("position", (n, 2)), ("server_position", (2,))):
+            arr = np.asarray(getattr(instance, field))
+            if arr.shape != shape or not np.all(np.isfinite(arr)):
+                raise ValueError(
+                    f"cpdrl_v0: instance.{field} must be finite with shape {shape} for n_devices={n}, got {arr.shape}"
+                )
         for field in ("distance", "gain", "data_size", "cycles_per_bit", "f_max"):
             arr = np.asarray(getattr(instance, field))
             if arr.shape != (n,):
