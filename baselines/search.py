@@ -42,8 +42,7 @@ def cpdrl_exhaustive(instance: cpdrl.CpdrlInstance, config: cpdrl.CpdrlConfig) -
         config.deadline, config.tardiness_weight,
     )
     cpu_freq = np.where(vectors, 0.0, cpu[None, :])
-    edge_cpu = cpdrl.compute.equal_share_edge_cpu(vectors, config.edge_capacity)
-    edge_latency = np.where(vectors, cycles / np.where(vectors, edge_cpu, 1.0), 0.0)  # eq. 7
+    edge_latency = vectors * (cycles / cpdrl.compute.equal_share(vectors, config.edge_capacity))  # eq. 7
     bandwidth, power = allocation.offload_resources(
         vectors, instance.data_size, instance.gain, edge_latency, config.bandwidth, config.p_max,
         config.noise_power, config.latency_weight, config.energy_weight, config.deadline, config.tardiness_weight,

@@ -189,10 +189,13 @@ class MecParallelEnv(ParallelEnv, abc.ABC):
         if isinstance(space, spaces.Box):
             if arr.shape != space.shape:
                 raise ValueError(f"{name}: action for agent {agent!r} has shape {arr.shape}, expected {space.shape}")
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"{name}: action for agent {agent!r} contains NaN or inf")
             clipped = np.clip(arr, space.low, space.high)
-            return clipped, int(np.count_nonzero(clipped != arr))
+            changed = clipped != arr  # also True for NaN
+            if not changed.any():
+                return clipped, 0
+            if not np.isfinite(arr).all():
+                raise ValueError(f"{name}: action for agent {agent!r} contains NaN or inf")
+            return clipped, int(changed.sum())
         if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)):
             expected = () if isinstance(space, spaces.Discrete) else space.shape
             if arr.shape != expected:

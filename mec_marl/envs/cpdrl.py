@@ -180,7 +180,7 @@ class CpdrlInstance:
 
     @property
     def n(self) -> int:
-        return int(self.data_size.shape[0])
+        return len(self.data_size)
 
     @property
     def cycles(self) -> np.ndarray:
@@ -207,28 +207,26 @@ def sample_instance(config: CpdrlConfig, rng: np.random.Generator) -> CpdrlInsta
 def decision_outcome(instance: CpdrlInstance, config: CpdrlConfig, offload, bandwidth, cpu_freq, power) -> dict:
     """Delay and energy of a decision (eq. 1-9), vectorised over leading batch axes.
 
-    ``offload`` is 0/1, the resources are the *executed* ones (SI). Returns the
-    per-UTD arrays ``latency``, ``energy``, ``edge_cpu``, ``upload_time``,
-    ``edge_latency``, ``local_latency``.
+    ``offload`` is 0/1; the resources are the *executed* ones (SI): bandwidth
+    and power must be positive for offloaders, the CPU frequency for local
+    UTDs; the entries of the branch a UTD does not take are ignored. Returns
+    the per-UTD arrays ``latency``, ``energy`` and ``edge_cpu`` (0 for local UTDs).
     """
     a = np.asarray(offload) > 0
     cycles = instance.cycles
-    t_local = compute.local_latency(cycles, np.where(a, 1.0, cpu_freq))  # eq. 1
-    e_local = compute.local_energy(cycles, np.where(a, 0.0, cpu_freq), config.kappa)  # eq. 2
-    rate = channel.shannon_rate(bandwidth, power, instance.gain, config.noise_power)  # eq. 3
+    f = np.where(a, 1.0, cpu_freq)  # placeholders keep the branch not taken finite
+    t_local = compute.local_latency(cycles, f)  # eq. 1
+    e_local = compute.local_energy(cycles, f, config.kappa)  # eq. 2
+    p = np.where(a, power, 0.0)
+    rate = channel.shannon_rate(np.where(a, bandwidth, 1.0), p, instance.gain, config.noise_power)  # eq. 3
     t_up = channel.upload_time(instance.data_size, np.where(a, rate, 1.0))  # eq. 5
-    e_up = channel.upload_energy(np.where(a, power, 0.0), t_up)  # eq. 6
-    edge_cpu = compute.equal_share_edge_cpu(a, config.edge_capacity)  # eq. 7
-    t_edge = compute.edge_latency(cycles, np.where(a, edge_cpu, 1.0))
-    latency = compute.combine(a, t_local, t_up + t_edge)  # eq. 8
-    energy = compute.combine(a, e_local, e_up)  # eq. 9
+    e_up = channel.upload_energy(p, t_up)  # eq. 6
+    share = compute.equal_share(a, config.edge_capacity)  # eq. 7: F / sum(a) per offloader
+    t_edge = cycles / share
     return {
-        "latency": latency,
-        "energy": energy,
-        "edge_cpu": edge_cpu,
-        "upload_time": np.where(a, t_up, 0.0),
-        "edge_latency": np.where(a, t_edge, 0.0),
-        "local_latency": np.where(a, 0.0, t_local),
+        "latency": np.where(a, t_up + t_edge, t_local),  # eq. 8
+        "energy": np.where(a, e_up, e_local),  # eq. 9
+        "edge_cpu": a * share,
     }
 
 
@@ -237,48 +235,54 @@ def penalised_cost(latency, energy, config: CpdrlConfig):
 
     Returns ``(objective, tardiness)``; the reward's cost is ``objective + w_t tardiness``.
     """
-    objective = np.sum(config.latency_weight * latency + config.energy_weight * energy, axis=-1)
-    tardiness = np.sum(np.maximum(0.0, latency - config.deadline), axis=-1)
+    objective = config.latency_weight * latency.sum(axis=-1) + config.energy_weight * energy.sum(axis=-1)
+    tardiness = np.maximum(latency - config.deadline, 0.0).sum(axis=-1)
     return objective, tardiness
 
 
-def decode_action(action: np.ndarray, instance: CpdrlInstance, config: CpdrlConfig) -> dict:
+def resource_scale(instance: CpdrlInstance, config: CpdrlConfig) -> np.ndarray:
+    """``(3, n)`` maxima of (bandwidth, local CPU, power) that [-1, 1] maps onto."""
+    n = instance.n
+    return np.stack([np.full(n, config.bandwidth), instance.f_max, np.full(n, config.p_max)])
+
+
+def decode_action(action: np.ndarray, instance: CpdrlInstance, config: CpdrlConfig, scale=None) -> dict:
     """Post-processing of a raw action (eq. 15-16), vectorised over leading axes.
 
     Returns the decided ``offload`` (bool), the *requested* resources
     ``bandwidth``, ``cpu_freq``, ``power`` (after masks), the *executed*
     resources ``exec_bandwidth``, ``exec_cpu_freq``, ``exec_power`` (rescale and
-    floors applied), ``consistent`` (bool per UTD, eq. 11) and ``bandwidth_overuse``.
+    floors applied, 0 where unused), ``consistent`` (bool per UTD, eq. 11) and
+    ``bandwidth_overuse``. ``scale`` is :func:`resource_scale`, passed in by
+    callers that cache it.
     """
-    n = instance.n
+    if scale is None:
+        scale = resource_scale(instance, config)
     action = np.asarray(action, dtype=float)
-    raw = action.reshape(action.shape[:-1] + (4, n))
-    a_raw, b_raw, f_raw, p_raw = (raw[..., i, :] for i in range(4))
-    offload = consistency.binarise(a_raw, config.beta)  # eq. 15
-    bandwidth = (b_raw + 1.0) / 2.0 * config.bandwidth
-    cpu_freq = (f_raw + 1.0) / 2.0 * instance.f_max
-    power = (p_raw + 1.0) / 2.0 * config.p_max
+    raw = action.reshape(action.shape[:-1] + (4, scale.shape[-1]))
+    offload = consistency.binarise(raw[..., 0, :], config.beta)  # eq. 15
+    requested = (raw[..., 1:, :] + 1.0) * (0.5 * scale)  # rows: b, f, p
+    use = consistency.usage_mask(offload)  # rows: offload, local, offload
     if config.consistency == "mask":  # eq. 16
-        bandwidth, cpu_freq, power = consistency.apply_masks(offload, bandwidth, cpu_freq, power)
-    tol = config.consistency_tolerance
-    used_b = bandwidth > tol * config.bandwidth
-    used_p = power > tol * config.p_max
-    used_f = cpu_freq > tol * instance.f_max
-    consistent = consistency.consistent(offload, used_b, used_f, used_p)  # eq. 11
-    total_b = bandwidth.sum(axis=-1, keepdims=True)
-    overuse = np.maximum(0.0, total_b[..., 0] / config.bandwidth - 1.0)
-    exec_b = bandwidth
-    if config.bandwidth_overuse == "rescale":
-        exec_b = np.where(total_b > config.bandwidth, bandwidth * config.bandwidth / np.maximum(total_b, 1e-300), bandwidth)
-    floor = config.min_resource_fraction
+        requested = requested * use
+    used = requested > config.consistency_tolerance * scale
+    consistent = consistency.consistent(offload, used[..., 0, :], used[..., 1, :], used[..., 2, :])  # eq. 11
+    total_b = requested[..., 0, :].sum(axis=-1)
+    overuse = np.maximum(total_b / config.bandwidth - 1.0, 0.0)
+    executed = requested
+    if config.bandwidth_overuse == "rescale" and (overuse > 0).any():
+        shrink = np.where(overuse > 0, config.bandwidth / np.maximum(total_b, 1e-300), 1.0)
+        executed = requested.copy()
+        executed[..., 0, :] *= shrink[..., None]
+    executed = np.maximum(executed, config.min_resource_fraction * scale) * use
     return {
         "offload": offload,
-        "bandwidth": bandwidth,
-        "cpu_freq": cpu_freq,
-        "power": power,
-        "exec_bandwidth": np.where(offload, np.maximum(exec_b, floor * config.bandwidth), 0.0),
-        "exec_cpu_freq": np.where(offload, 0.0, np.maximum(cpu_freq, floor * instance.f_max)),
-        "exec_power": np.where(offload, np.maximum(power, floor * config.p_max), 0.0),
+        "bandwidth": requested[..., 0, :],
+        "cpu_freq": requested[..., 1, :],
+        "power": requested[..., 2, :],
+        "exec_bandwidth": executed[..., 0, :],
+        "exec_cpu_freq": executed[..., 1, :],
+        "exec_power": executed[..., 2, :],
         "consistent": consistent,
         "bandwidth_overuse": overuse,
     }
@@ -343,10 +347,12 @@ class CpdrlEnv(MecParallelEnv):
         return instance
 
     def _reset_state(self):
-        inst = self.instance
+        inst, cfg = self.instance, self.config
+        self._scale = resource_scale(inst, cfg)
+        self._features = self._task_features()
         # Reference decision for the first observation: every UTD local at f_max.
         zeros = np.zeros(inst.n)
-        out = decision_outcome(inst, self.config, zeros, zeros, inst.f_max, zeros)
+        out = decision_outcome(inst, cfg, zeros, zeros, inst.f_max, zeros)
         self._latency, self._energy = out["latency"], out["energy"]
         self._offload = np.zeros(inst.n, dtype=bool)
 
@@ -354,20 +360,23 @@ class CpdrlEnv(MecParallelEnv):
     def _transition(self, actions):
         cfg, inst = self.config, self.instance
         start = time.perf_counter()
-        dec = decode_action(actions[AGENT], inst, cfg)
+        dec = decode_action(actions[AGENT], inst, cfg, self._scale)
         solver_time = time.perf_counter() - start
         out = decision_outcome(inst, cfg, dec["offload"], dec["exec_bandwidth"], dec["exec_cpu_freq"], dec["exec_power"])
         latency, energy = out["latency"], out["energy"]
-        objective, tardiness = penalised_cost(latency, energy, cfg)
+        violation = np.maximum(latency - cfg.deadline, 0.0)
+        objective = float(cfg.latency_weight * latency.sum() + cfg.energy_weight * energy.sum())  # eq. 10
+        tardiness = float(violation.sum())
+        overuse = float(dec["bandwidth_overuse"])
         n_consistent = int(dec["consistent"].sum())
-        reward = (
+        reward = (  # eq. 17, dimensionally sound (module docstring)
             -objective
             - cfg.tardiness_weight * tardiness
-            - cfg.bandwidth_penalty_weight * float(dec["bandwidth_overuse"])
+            - cfg.bandwidth_penalty_weight * overuse
             + cfg.consistency_bonus_weight * n_consistent / inst.n
         )
         self._latency, self._energy, self._offload = latency, energy, dec["offload"]
-        violation = np.maximum(0.0, latency - cfg.deadline)
+        success = violation <= 0.0
         info = {
             "latency": latency,
             "energy": energy,
@@ -376,16 +385,16 @@ class CpdrlEnv(MecParallelEnv):
             "power": dec["exec_power"],
             "cpu_freq": dec["exec_cpu_freq"],
             "edge_cpu": out["edge_cpu"],
-            "success": latency <= cfg.deadline,
+            "success": success,
             "deadline_violation": violation,
             "consistent": dec["consistent"],
-            "objective": float(objective),
-            "penalised_cost": float(objective + cfg.tardiness_weight * tardiness),
-            "tardiness": float(tardiness),
-            "avg_latency": float(latency.mean()),
-            "avg_energy": float(energy.mean()),
-            "success_rate": float(np.mean(latency <= cfg.deadline)),
-            "bandwidth_overuse": float(dec["bandwidth_overuse"]),
+            "objective": objective,
+            "penalised_cost": objective + cfg.tardiness_weight * tardiness,
+            "tardiness": tardiness,
+            "avg_latency": float(latency.sum()) / inst.n,
+            "avg_energy": float(energy.sum()) / inst.n,
+            "success_rate": int(success.sum()) / inst.n,
+            "bandwidth_overuse": overuse,
             "consistency_rate": n_consistent / inst.n,
             "solver_time_s": solver_time,
         }
@@ -405,7 +414,7 @@ class CpdrlEnv(MecParallelEnv):
         )
 
     def _state(self):
-        return np.concatenate([self._latency, self._energy, self._task_features()])
+        return np.concatenate([self._latency, self._energy, self._features])
 
     def _observe(self):
         if self.config.observation == "paper":

@@ -33,10 +33,8 @@ def spectral_efficiency(power, gain, noise_power):
 
 
 def upload_time(data_bits, rate):
-    """Transmission delay ``T^t = D / R`` (CPDRL eq. 5); ``inf`` where the rate is 0."""
-    rate = np.asarray(rate, dtype=float)
-    with np.errstate(divide="ignore"):
-        return np.where(rate > 0, np.asarray(data_bits, dtype=float) / np.where(rate > 0, rate, 1.0), np.inf)
+    """Transmission delay ``T^t = D / R`` (CPDRL eq. 5); ``rate`` must be positive."""
+    return np.asarray(data_bits, dtype=float) / rate
 
 
 def upload_energy(power, upload_seconds):

@@ -14,10 +14,8 @@ def task_cycles(data_bits, cycles_per_bit):
 
 
 def local_latency(cycles, cpu_freq):
-    """Local execution delay ``T^l = D C / f`` (CPDRL eq. 1); ``inf`` where f = 0."""
-    f = np.asarray(cpu_freq, dtype=float)
-    with np.errstate(divide="ignore"):
-        return np.where(f > 0, np.asarray(cycles, dtype=float) / np.where(f > 0, f, 1.0), np.inf)
+    """Local execution delay ``T^l = D C / f`` (CPDRL eq. 1); ``f`` must be positive."""
+    return np.asarray(cycles, dtype=float) / cpu_freq
 
 
 def local_energy(cycles, cpu_freq, kappa: float):
@@ -25,24 +23,21 @@ def local_energy(cycles, cpu_freq, kappa: float):
     return kappa * np.asarray(cycles, dtype=float) * np.asarray(cpu_freq, dtype=float) ** 2
 
 
-def equal_share_edge_cpu(offload, edge_capacity: float):
-    """Edge CPU per offloader when the server splits ``F`` equally (CPDRL eq. 7).
+def equal_share(offload, edge_capacity: float):
+    """The CPU share ``F / sum(a)`` each offloader gets when the server splits
+    ``F`` equally (CPDRL eq. 7), per row of ``offload`` (last axis = users),
+    shaped to broadcast against it."""
+    k = np.asarray(offload, dtype=bool).sum(axis=-1, keepdims=True)
+    return edge_capacity / np.maximum(k, 1)
 
-    ``offload`` is a 0/1 array over users (last axis); returns ``F / sum(a)`` for
-    offloaders and 0 for local users.
-    """
-    a = np.asarray(offload, dtype=float)
-    k = a.sum(axis=-1, keepdims=True)
-    return np.where(a > 0, edge_capacity / np.maximum(k, 1.0), 0.0)
+
+def equal_share_edge_cpu(offload, edge_capacity: float):
+    """Edge CPU per UTD under the equal split (eq. 7): ``F / sum(a)`` for
+    offloaders, 0 for local UTDs."""
+    return (np.asarray(offload) > 0) * equal_share(offload, edge_capacity)
 
 
 def edge_latency(cycles, edge_cpu):
-    """Edge execution delay ``T^e = D C / f^e``; with equal shares this is
-    ``D C sum(a) / F`` (CPDRL eq. 7)."""
+    """Edge execution delay ``T^e = D C / f^e``; with equal shares
+    ``D C sum(a) / F`` (CPDRL eq. 7). ``edge_cpu`` must be positive."""
     return local_latency(cycles, edge_cpu)
-
-
-def combine(offload, local_value, edge_value):
-    """``(1 - a) x^l + a x^e`` (CPDRL eq. 8-9), without 0 * inf = nan."""
-    a = np.asarray(offload) > 0
-    return np.where(a, edge_value, local_value)

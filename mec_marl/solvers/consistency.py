@@ -21,6 +21,15 @@ def binarise(a_raw, beta: float = 1.0):
     return np.asarray(a_raw, dtype=float) > 0.0
 
 
+def usage_mask(offload):
+    """``(..., 3, n)`` 0/1 rows telling which of (bandwidth, local CPU, power) a UTD uses."""
+    a = np.asarray(offload, dtype=bool)[..., None, :]
+    return np.where(_OFFLOADER_ROWS, a, ~a).astype(float)
+
+
+_OFFLOADER_ROWS = np.array([[True], [False], [True]])  # bandwidth and power serve offloaders
+
+
 def apply_masks(offload, bandwidth, cpu_freq, power):
     """Eq. 16: zero bandwidth and power of local UTDs and the CPU of offloaders.
 
