@@ -67,7 +67,7 @@ TARGET_RATIO = {"cpdrl_v0": 10.0}
 PAPER_MLP = (24, 16)  # CPDRL Table II: units of the actor's dense layers
 
 FULL = dict(repeats=7, steps=5000, warmup=500, solver_instances=20, tem_ref_n=6, tem_ref_instances=3,
-            decision_n=list(range(2, 11)), tem_instances=5, act_calls=500, cpdrl_steps=200)
+            decision_n=list(range(2, 11)), tem_instances=15, act_calls=500, cpdrl_steps=200)
 QUICK = dict(repeats=3, steps=300, warmup=30, solver_instances=3, tem_ref_n=3, tem_ref_instances=1,
              decision_n=list(range(2, 11)), tem_instances=2, act_calls=30, cpdrl_steps=200)
 
@@ -118,6 +118,9 @@ def _atomic_write(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -133,6 +136,13 @@ def _version(module: str) -> str | None:
 
         return version(module)
     except Exception:
+        return None
+
+
+def _loadavg() -> float | None:
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):
         return None
 
 
@@ -176,72 +186,96 @@ def machine_info() -> dict:
 
 
 # ----------------------------------------------------------------------------- 1. env steps/s
-def env_steps_per_second(make_env, steps: int, warmup: int, repeats: int, seed: int) -> dict:
-    """Parallel-API ``step`` calls per second with pre-sampled random actions.
+def _one_run(make_env, steps: int, warmup: int, seed: int) -> dict:
+    """One timed run: fresh env, pre-sampled seeded actions, warm-up untimed, ``steps`` timed steps.
 
-    Each run builds a fresh env, seeds its action spaces, pre-samples
-    ``warmup + steps`` joint actions, resets with ``seed + run``, runs the warm-up
-    steps untimed, then times ``steps`` steps (resetting when every agent is done;
-    the reset is inside the timed loop). Returns the median and spread over runs.
+    The env is reset (inside the timed loop) whenever every agent is done, so
+    the rate includes the amortised reset cost.
     """
-    rates, resets = [], []
-    info = {}
-    for run in range(repeats):
-        env = make_env()
-        env.reset(seed=seed + run)
-        agents = list(env.possible_agents)
-        spaces = {a: env.action_space(a) for a in agents}
-        for i, a in enumerate(agents):
-            spaces[a].seed(seed + 1000 * run + i)
-        total = warmup + steps
-        per_agent = {a: [spaces[a].sample() for _ in range(total)] for a in agents}
-        actions = [{a: per_agent[a][t] for a in agents} for t in range(total)]
-        env.reset(seed=seed + run)
-        for t in range(warmup):
-            env.step({a: actions[t][a] for a in env.agents})
-            if not env.agents:
-                env.reset()
-        step, reset = env.step, env.reset
-        n_all, n_resets = len(agents), 0
-        timed = actions[warmup:]
-        t0 = time.perf_counter()
-        for act in timed:
-            live = env.agents
-            step(act if len(live) == n_all else {a: act[a] for a in live})  # agents may leave mid-episode
-            if not env.agents:
-                reset()
-                n_resets += 1
-        elapsed = time.perf_counter() - t0
-        rates.append(steps / elapsed)
-        resets.append(n_resets)
-        if not info:
-            base = getattr(env, "unwrapped", env)
-            info = {"n_agents": len(agents), "max_cycles": getattr(env, "max_cycles", getattr(base, "max_cycles", None))}
-        env.close()
+    env = make_env()
+    env.reset(seed=seed)
+    agents = list(env.possible_agents)
+    spaces = {a: env.action_space(a) for a in agents}
+    for i, a in enumerate(agents):
+        spaces[a].seed(seed + 7919 * (i + 1))
+    total = warmup + steps
+    per_agent = {a: [spaces[a].sample() for _ in range(total)] for a in agents}
+    actions = [{a: per_agent[a][t] for a in agents} for t in range(total)]
+    env.reset(seed=seed)
+    for t in range(warmup):
+        env.step({a: actions[t][a] for a in env.agents})
+        if not env.agents:
+            env.reset()
+    step, reset = env.step, env.reset
+    n_all, n_resets = len(agents), 0
+    timed = actions[warmup:]
+    t0 = time.perf_counter()
+    for act in timed:
+        live = env.agents
+        step(act if len(live) == n_all else {a: act[a] for a in live})  # agents may leave mid-episode
+        if not env.agents:
+            reset()
+            n_resets += 1
+    elapsed = time.perf_counter() - t0
+    base = getattr(env, "unwrapped", env)
+    out = {"rate": steps / elapsed, "resets": n_resets, "n_agents": n_all,
+           "max_cycles": getattr(env, "max_cycles", getattr(base, "max_cycles", None))}
+    env.close()
+    return out
+
+
+def _summarise(runs: list[dict]) -> dict:
+    rates = [r["rate"] for r in runs]
+    med = _median(rates)
     return {
-        "steps_per_s": _median(rates),
+        "steps_per_s": med,
         "steps_per_s_min": float(min(rates)),
         "steps_per_s_max": float(max(rates)),
         "runs": [float(r) for r in rates],
-        "agent_steps_per_s": _median(rates) * info.get("n_agents", 1),
-        "resets_per_run": int(_median(resets)),
-        **info,
+        "agent_steps_per_s": med * runs[0]["n_agents"],
+        "resets_per_run": int(_median([r["resets"] for r in runs])),
+        "n_agents": runs[0]["n_agents"],
+        "max_cycles": runs[0]["max_cycles"],
     }
 
 
-def reference_steps_per_second(steps: int, warmup: int, repeats: int, seed: int) -> dict:
-    """The MPE2 ``simple_spread_v3`` reference, same protocol; ``steps_per_s = None`` if mpe2 is missing."""
+def env_steps_per_second(make_env, steps: int, warmup: int, repeats: int, seed: int) -> dict:
+    """Parallel-API ``step`` calls per second with pre-sampled random actions: median over ``repeats`` runs."""
+    return _summarise([_one_run(make_env, steps, warmup, seed + run) for run in range(repeats)])
+
+
+def _reference_factory():
+    """``(make_env, None)`` for MPE2 ``simple_spread_v3``, or ``(None, note)`` if mpe2 is missing."""
     try:
         from mpe2 import simple_spread_v3
     except ImportError as err:
-        return {
-            "env": REFERENCE_ID,
-            "kwargs": REFERENCE_KWARGS,
-            "steps_per_s": None,
-            "note": f"mpe2 not installed ({err}); install the bench extra: pip install 'mec-marl[bench]'",
-        }
-    out = env_steps_per_second(lambda: simple_spread_v3.parallel_env(**REFERENCE_KWARGS), steps, warmup, repeats, seed)
-    return {"env": REFERENCE_ID, "kwargs": REFERENCE_KWARGS, **out}
+        return None, f"mpe2 not installed ({err}); install the bench extra: pip install 'mec-marl[bench]'"
+    return (lambda: simple_spread_v3.parallel_env(**REFERENCE_KWARGS)), None
+
+
+def measure_envs(env_ids, steps: int, warmup: int, repeats: int, seed: int) -> tuple[dict, dict]:
+    """Steps/s of each env and of the MPE2 reference, runs interleaved (ref, env1, env2, ref, ...).
+
+    Interleaving makes the ratios robust to load that drifts during the run
+    (e.g. other processes on a shared machine). Returns ``(envs, reference)``.
+    """
+    import mec_marl
+
+    make_ref, note = _reference_factory()
+    makers = {env_id: (lambda env_id=env_id: mec_marl.make(env_id)) for env_id in env_ids}
+    if make_ref is not None:
+        makers = {REFERENCE_ID: make_ref, **makers}
+    runs = {key: [] for key in makers}
+    for run in range(repeats):
+        for key, make_env in makers.items():
+            runs[key].append(_one_run(make_env, steps, warmup, seed + run))
+    reference = {"env": REFERENCE_ID, "kwargs": REFERENCE_KWARGS}
+    if make_ref is None:
+        reference.update(steps_per_s=None, note=note)
+    else:
+        reference.update(_summarise(runs.pop(REFERENCE_ID)))
+    envs = {env_id: _summarise(runs[env_id]) for env_id in env_ids}
+    return envs, reference
 
 
 # ----------------------------------------------------------------------------- 3. sub-solvers
@@ -527,15 +561,19 @@ def bench_decision(ns, tem_instances: int, act_calls: int, cpdrl_steps: int, see
         tem_s, act_s = _median(tem_times), _median(act_times)
         rows.append({"n": n, "vectors": 2 ** n, "tem_s": tem_s, "cpdrl_act_s": act_s,
                      "tem_over_cpdrl": tem_s / act_s if act_s > 0 else None})
-    growth = None
+    growth = growth_last = None
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
         growth = (last["tem_s"] / first["tem_s"]) ** (1.0 / (last["n"] - first["n"]))
+        top = rows[-3:]  # least-squares slope of log t vs n over the three largest n
+        slope = np.polyfit([r["n"] for r in top], np.log([r["tem_s"] for r in top]), 1)[0]
+        growth_last = float(np.exp(slope))
     return {
         "cpdrl_policy": source,
         "tem_instances_per_n": tem_instances,
         "act_calls_per_n": act_calls,
         "tem_growth_per_device": growth,
+        "tem_growth_per_device_largest_n": growth_last,
         "rows": rows,
     }
 
@@ -555,6 +593,10 @@ def _fmt_time(s) -> str:
     return f"{s:.2f} s"
 
 
+def _fmt_load(x) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
 def _fmt_ratio(x, digits: int = 1) -> str:
     return "n/a" if x is None else f"{x:,.{digits}f}x"
 
@@ -567,6 +609,7 @@ def render_markdown(res: dict) -> str:
         "",
         f"{m['date']} · Python {m['python']} · numpy {m['versions']['numpy']} · torch {m['versions']['torch']} · "
         f"{m['cpu_model']} · cpu_count {m['cpu_count']} · **one core** (torch threads 1) · "
+        f"load avg (1 min) {_fmt_load(m.get('loadavg_1m_start'))} → {_fmt_load(m.get('loadavg_1m_end'))} · "
         f"mode {'quick' if res['quick'] else 'full'} · seed {res['seed']}",
         "",
         "## Env steps/s (random actions, parallel API)",
@@ -627,7 +670,10 @@ def render_markdown(res: dict) -> str:
         lines.append(f"| {row['n']} | {row['vectors']} | {_fmt_time(row['tem_s'])} | "
                      f"{_fmt_time(row['cpdrl_act_s'])} | {_fmt_ratio(row['tem_over_cpdrl'], 1)} |")
     if d.get("tem_growth_per_device"):
-        lines += ["", f"TEM time grows ×{d['tem_growth_per_device']:.2f} per added device (geometric mean)."]
+        lines += ["", f"TEM time grows ×{d['tem_growth_per_device']:.2f} per added device (geometric mean over "
+                  f"n = {d['rows'][0]['n']}..{d['rows'][-1]['n']}; ×{d['tem_growth_per_device_largest_n']:.2f} fitted over "
+                  f"the {min(3, len(d['rows']))} largest n: fixed numpy overhead dominates at small n, the 2^n work "
+                  f"at large n)."]
     lines += ["", *(f"- {note}" for note in res["notes"]), ""]
     return "\n".join(lines)
 
@@ -692,6 +738,7 @@ def main(argv: list[str] | None = None) -> dict:
     except RuntimeError:  # already set, or parallel work already started
         pass
     t_start = time.perf_counter()
+    load_start = _loadavg()
     seed = args.seed
     notes = [
         "One core: torch.set_num_threads(1); BLAS/OpenMP threads = 1 when run as a script.",
@@ -703,22 +750,21 @@ def main(argv: list[str] | None = None) -> dict:
     # 1-2. env steps/s and the reference
     protocol = {"steps": settings["steps"], "warmup": settings["warmup"], "repeats": settings["repeats"],
                 "timer": "time.perf_counter", "reset_cost": "included (env reset inside the timed loop at episode end)",
-                "actions": "pre-sampled from the action spaces, seeded"}
-    reference = reference_steps_per_second(settings["steps"], settings["warmup"], settings["repeats"], seed)
+                "actions": "pre-sampled from the action spaces, seeded",
+                "order": "runs interleaved: reference, env 1, env 2, ..., repeated"}
+    envs, reference = measure_envs(env_ids, settings["steps"], settings["warmup"], settings["repeats"], seed)
     if reference["steps_per_s"] is None:
         notes.append(reference["note"])
-    envs = {}
-    for env_id in env_ids:
-        row = env_steps_per_second(lambda: mec_marl.make(env_id), settings["steps"], settings["warmup"],
-                                   settings["repeats"], seed)
+    for env_id, row in envs.items():
         probe = mec_marl.make(env_id)
         row["config"] = probe.config.model_dump()
         ratio = None if reference["steps_per_s"] is None else row["steps_per_s"] / reference["steps_per_s"]
         row["ratio_to_reference"] = ratio
+        if ratio is not None:  # runs are interleaved, so run i of the env and of the reference share the load
+            row["ratio_paired_median"] = _median([a / b for a, b in zip(row["runs"], reference["runs"])])
         target = TARGET_RATIO.get(env_id)
         row["target_ratio"] = target
         row["meets_target"] = None if (target is None or ratio is None) else bool(ratio >= target)
-        envs[env_id] = row
 
     # 3. sub-solvers vs references
     rng = np.random.default_rng(seed)
@@ -736,7 +782,8 @@ def main(argv: list[str] | None = None) -> dict:
                               settings["cpdrl_steps"], seed)
     if decision["cpdrl_policy"] and decision["cpdrl_policy"].startswith("fallback"):
         notes.append("CPDRL learner not registered: decision time measured on an untrained torch MLP "
-                     f"{PAPER_MLP} of the paper's actor size (same forward cost as the trained actor).")
+                     f"{PAPER_MLP} of the paper's actor size (the forward pass only; a trained learner's act adds its "
+                     "observation transform and action post-processing).")
 
     results = {
         "quick": bool(args.quick),
@@ -752,6 +799,14 @@ def main(argv: list[str] | None = None) -> dict:
         "wall_s": None,
     }
     results["wall_s"] = time.perf_counter() - t_start
+    results["machine"]["loadavg_1m_start"] = load_start
+    results["machine"]["loadavg_1m_end"] = _loadavg()
+    busy = max(v for v in (load_start, results["machine"]["loadavg_1m_end"], 0.0) if v is not None)
+    if busy > 1.5:
+        results["notes"].append(
+            f"Other processes were running (1-min load average up to {busy:.1f} on {os.cpu_count()} CPUs, ~1 of it "
+            "this benchmark): absolute rates may be depressed; the ratios to MPE2 come from interleaved runs and are "
+            "less affected.")
     results["notes"].append(f"Benchmark wall time: {results['wall_s']:.1f} s.")
     markdown = render_markdown(results)
     out = Path(args.out)
