@@ -42,36 +42,67 @@ update the actor by eq. (18), soft-update both targets by eq. (13)-(14) with
 objective are kept in ``policy.history``.
 
 Training on random instances: the training env draws a new instance at every
-reset (observation ``full`` by default, so that the policy sees the tasks and
-generalises); ``env.reset(seed=seed)`` is called once and then without seed.
-The trained policy acts deterministically (the actor without noise).
+reset (observation ``full``, the env default, so that the policy sees the
+tasks and generalises); ``env.reset(seed=seed)`` is called once and then
+without seed. The trained policy acts deterministically (the actor without
+noise, offload binarised, masks applied for the masked variants).
 
 Hyper-parameters (:class:`Hyper`; every field can be passed in ``budget``).
-Table I values that are kept as defaults: hidden layers (24, 16) for actor and
-critic, learning rates 1e-4, initial Gaussian noise std 1.0, tau 0.005, batch
-64, replay buffer 1e5. Defaults that differ from the paper, and why (measured
-on n = 2..8, see the module-level ``PAPER_HYPER`` for the literal settings):
+Kept from Table I: actor hidden layers (24, 16), actor learning rate 1e-4,
+initial Gaussian noise std 1.0, tau 0.005 (eq. 13-14), batch 64, replay
+buffer 1e5, one gradient step per env step (Algorithm 1). ``PAPER_HYPER``
+holds the literal settings; with them (MLP actor and critic, raw reward,
+gamma 0.85, constant noise) the quick budget ends 25-70 % above TEM at n = 4..8
+and can collapse to one offloading vector for every instance. The defaults
+that differ, and why (measured on cpdrl_v0, n = 2..8, 20 fresh instances):
 
-* ``gamma = 0`` instead of 0.85. The env is a contextual bandit: the instance
-  never changes within an episode and the next observation depends only on
-  the current action, not on what the agent can do next; the paper itself says
-  "the Q value used for updating the networks corresponds to the immediate
-  reward". With gamma > 0 the critic must also regress the (policy- and
-  noise-dependent) value of the next step, which only adds variance.
-* the noise std decays linearly from 1.0 to ``noise_final_std`` over
-  ``noise_decay_fraction`` of the steps (the paper: constant 1.0, which on
-  [-1, 1] actions is close to uniform random exploration for the whole run).
-* ``reward_transform="symlog"``: the learner trains on
-  ``sign(r) log(1 + |r|)``. Rewards span 1e-1 .. 1e4 (a resource at its floor
-  makes a delay of thousands of seconds); the transform is monotone, so with
-  ``gamma = 0`` the optimal action per state is unchanged. ``"none"`` is the
-  paper's raw reward.
-* ``obs_transform="log"``: the observed delays and energies (the first 2n
-  entries, s and J) enter the networks as ``log(1 + x)``; the task features of
-  the ``full`` observation are already normalised.
-* ``episode_steps`` (training episode length, default 10 instead of the
-  env's 50): more distinct instances per training step for generalisation.
-* ``learning_starts``: steps before the first update (the paper: none).
+* ``architecture="deepsets"``: actor and critic apply the same layers to every
+  UTD's features, plus the mean over UTDs as context (:class:`SetActorNet`,
+  :class:`SetCriticNet`); the actor keeps Table I's (24, 16). The system is
+  invariant to relabelling the UTDs; on 8000 random transitions at n = 8 an
+  MLP critic (64, 64) reached a test R^2 of 0.10, the per-UTD critic 0.95.
+  ``"mlp"`` is the paper's (then ``permute_utds`` augments each batch by a
+  random UTD permutation instead).
+* critic hidden (64, 64) and critic learning rate 1e-3 (Table I: (24, 16),
+  1e-4): the critic must rank single offloading flips, a 1-2 % change of the
+  cost; the small, slow critic does not within the quick budget.
+* ``gamma = 0`` (Table I: 0.85): the env is a contextual bandit (the instance
+  is fixed within an episode, the next observation depends only on the
+  current action), and the paper says "the Q value used for updating the
+  networks corresponds to the immediate reward".
+* ``reward_transform="relative"``: the critic regresses
+  ``max(-2, -log(cost / reference))``, the log-improvement over the all-local
+  decision of the first observation (monotone in the reward for a fixed
+  instance, so the best action per instance is unchanged). Raw rewards span
+  1e-1 .. 1e4 (a resource at its floor costs thousands of seconds) and vary
+  by instance; without the transform the outliers dominate the regression.
+* ``obs_transform="tasks"``: the networks see only the task features of the
+  ``full`` observation (D, C, SNR, f_max per UTD), not the previous step's
+  delays and energies: in a bandit they carry no extra information, and
+  feeding them back made the deterministic policy a feedback loop that
+  settled on different decisions than the ones it was trained on.
+* exploration: the std decays linearly from 1.0 to 0.05 over the first 30 %
+  of the steps (the paper: constant 1.0, near-uniform random actions for the
+  whole run); the offload outputs keep a std of at least 0.5 (a flip
+  probability of 2.3 % per UTD and step) so that the critic keeps seeing the
+  other decision; the first ``learning_starts = 2000`` steps use uniformly
+  random offloading decisions and no updates (a critic warm-up).
+* ``mask_surrogate=True``: eq. (16) multiplies the resources by the STE
+  surrogate a_n (forward value a~_n, the same action) instead of the detached
+  a~_n. With the detached mask the offload output's gradient holds the masked
+  resources at 0, i.e. asks the critic about "offload with no bandwidth and
+  no power", and every decision froze at its first value; with the surrogate
+  the gradient follows the switch to the other mode with its own resources.
+* ``init_resources=True`` and ``preact_penalty=0.01``: the resource outputs
+  start at B/n, 0.9 f_max and 0.2 P_max (only the output biases are set; the
+  offload output is as drawn), and a small penalty on the pre-tanh values
+  keeps the outputs out of tanh saturation, where the STE gradient vanishes.
+* ``lambda_c = 1e-3`` (not given by the paper): with the surrogate masks,
+  eq. (19) drives the pre-mask resources of the unused mode to 0, which makes
+  every switch of decision look catastrophic to the actor gradient; at
+  ``lambda_c`` >= 0.01 CPDRL collapsed to all-local at n = 8 (at 1.0 also at
+  n = 4). ``lambda_c`` is a budget key.
+* ``episode_steps = 10`` (env: 50): more distinct instances per training step.
 """
 
 from __future__ import annotations
@@ -90,6 +121,9 @@ import mec_marl
 ENV_ID = "cpdrl_v0"
 AGENT = "scheduler"
 VARIANTS = ("ddpg", "ste_ddpg", "aste_ddpg", "cpdrl")
+ARCHITECTURES = ("hybrid", "deepsets", "mlp")
+OBS_TRANSFORMS = ("tasks", "log", "none")
+REWARD_TRANSFORMS = ("relative", "symlog", "none")
 # (STE actor, masks in the actor, consistency loss) per variant.
 VARIANT_FLAGS = {
     "ddpg": (False, False, False),
@@ -115,31 +149,42 @@ class Hyper:
     """
 
     hidden_actor: tuple = (24, 16)  # Table I
-    hidden_critic: tuple = (24, 16)  # Table I
+    hidden_critic: tuple = (64, 64)  # Table I: (24, 16)
+    architecture: str = "deepsets"  # "deepsets" (shared per-UTD layers) | "mlp" (the paper's)
+    mask_surrogate: bool = True  # eq. 16 masks with the STE surrogate a_n (True) or the hard a~_n (False)
     actor_lr: float = 1e-4  # Table I
-    critic_lr: float = 1e-4  # Table I
-    noise_std: float = 1.0  # Table I: Gaussian exploration noise std
-    noise_final_std: float = 0.1  # linear decay target (paper: no decay)
-    noise_decay_fraction: float = 0.7  # share of the steps over which the std decays; 0 = constant
+    critic_lr: float = 1e-3  # Table I: 1e-4
+    noise_std: float = 0.3  # Table I: 1.0 (initial Gaussian exploration noise std)
+    noise_final_std: float = 0.05  # linear decay target (paper: no decay)
+    noise_decay_fraction: float = 0.3  # share of the steps over which the std decays; 0 = constant
+    offload_noise_min_std: float = 0.5  # floor of the std on the offload outputs (keeps flipping decisions)
     tau: float = 0.005  # Table I: soft update coefficient (eta of eq. 13-14)
     gamma: float = 0.0  # Table I: 0.85 (see the module docstring)
     batch_size: int = 64  # Table I
     buffer_size: int = 100_000  # Table I
-    learning_starts: int = 500
+    learning_starts: int = 2000  # warm-up steps: no updates, random offloading decisions
     gradient_steps: int = 1  # gradient updates per env step (Algorithm 1: 1)
-    lambda_c: float = 0.1  # weight of the consistency loss (eq. 18), cpdrl only
+    lambda_c: float = 1e-3  # weight of the consistency loss (eq. 18), cpdrl only
     beta: float = 1.0  # STE sharpness (eq. 15)
-    reward_transform: str = "symlog"  # "symlog" | "none"
-    obs_transform: str = "log"  # "log" | "none"
+    reward_transform: str = "relative"  # "relative" | "symlog" | "none"
+    reward_clip: float = 2.0  # "relative": lower clip of -log(cost / reference cost)
+    obs_transform: str = "tasks"  # "tasks" | "log" | "none"
     episode_steps: int = 10  # training episode length; 0 = the env's max_cycles
+    permute_utds: bool = True  # augment each sampled transition by a random UTD permutation
+    preact_penalty: float = 1e-2  # weight of mean(pre-tanh^2) in the actor loss (keeps tanh out of saturation)
+    init_resources: bool = True  # start the actor's b, f, p outputs at B/n, 0.9 f_max, 0.2 P_max
 
     def __post_init__(self):
         self.hidden_actor = tuple(int(h) for h in self.hidden_actor)
         self.hidden_critic = tuple(int(h) for h in self.hidden_critic)
-        if self.reward_transform not in ("symlog", "none"):
-            raise ValueError(f"reward_transform must be 'symlog' or 'none', got {self.reward_transform!r}")
-        if self.obs_transform not in ("log", "none"):
-            raise ValueError(f"obs_transform must be 'log' or 'none', got {self.obs_transform!r}")
+        if self.reward_transform not in REWARD_TRANSFORMS:
+            raise ValueError(f"reward_transform must be one of {list(REWARD_TRANSFORMS)}, got {self.reward_transform!r}")
+        if self.reward_clip <= 0:
+            raise ValueError(f"reward_clip must be positive, got {self.reward_clip}")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {list(ARCHITECTURES)}, got {self.architecture!r}")
+        if self.obs_transform not in OBS_TRANSFORMS:
+            raise ValueError(f"obs_transform must be one of {list(OBS_TRANSFORMS)}, got {self.obs_transform!r}")
         for key in ("batch_size", "buffer_size", "gradient_steps"):
             if int(getattr(self, key)) < 1:
                 raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
@@ -165,18 +210,30 @@ class Hyper:
         return out
 
 
-# The paper's literal settings (Table I, constant noise, raw reward and
-# observation, full-length episodes, updates from the first step); pass them as
-# the budget (``{"steps": N, **PAPER_HYPER}``) to train as printed.
+# The paper's literal settings: Table I (networks (24, 16), learning rates
+# 1e-4, constant noise std 1.0, gamma 0.85), the MLP actor and critic of Fig. 3,
+# eq. 16 with the hard decision, the raw reward and observation, full-length
+# episodes and no warm-up beyond one batch. ``lambda_c`` is not given by the
+# paper and keeps its default. Train with ``{"steps": N, **PAPER_HYPER}``.
 PAPER_HYPER = {
-    "gamma": 0.85,
+    "hidden_actor": (24, 16),
+    "hidden_critic": (24, 16),
+    "architecture": "mlp",
+    "mask_surrogate": False,
+    "actor_lr": 1e-4,
+    "critic_lr": 1e-4,
     "noise_std": 1.0,
     "noise_final_std": 1.0,
     "noise_decay_fraction": 0.0,
+    "offload_noise_min_std": 0.0,
+    "gamma": 0.85,
+    "learning_starts": 64,
     "reward_transform": "none",
     "obs_transform": "none",
     "episode_steps": 0,
-    "learning_starts": 64,
+    "permute_utds": False,
+    "preact_penalty": 0.0,
+    "init_resources": False,
 }
 
 BUDGET_KEYS = ("steps", "progress") + tuple(f.name for f in dataclasses.fields(Hyper))
@@ -255,13 +312,21 @@ class Actor(nn.Module):
     returns the STE surrogate and the pre-mask resources in [0, 1] (eq. 19).
     """
 
-    def __init__(self, obs_dim: int, n: int, hidden: Sequence[int], ste: bool, mask: bool, beta: float):
+    def __init__(self, obs_dim: int, n: int, hidden: Sequence[int], ste: bool, mask: bool, beta: float,
+                 architecture: str = "mlp", mask_surrogate: bool = False):
         super().__init__()
         self.n, self.ste, self.mask, self.beta = int(n), bool(ste), bool(mask), float(beta)
-        self.net = mlp([obs_dim, *hidden, 4 * n], nn.Tanh())
+        self.mask_surrogate = bool(mask_surrogate)
+        if architecture in ("mlp", "hybrid"):
+            self.net = mlp([obs_dim, *hidden, 4 * n])
+        elif architecture == "deepsets":
+            self.net = SetActorNet(obs_dim // n, n, hidden)
+        else:
+            raise ValueError(f"unknown architecture {architecture!r}; allowed: {list(ARCHITECTURES)}")
 
     def parts(self, obs: torch.Tensor) -> dict:
-        raw = self.net(obs)
+        pre = self.net(obs)
+        raw = torch.tanh(pre)
         n = self.n
         a_raw, b_raw, f_raw, p_raw = raw[..., :n], raw[..., n : 2 * n], raw[..., 2 * n : 3 * n], raw[..., 3 * n :]
         b01, f01, p01 = (b_raw + 1.0) / 2.0, (f_raw + 1.0) / 2.0, (p_raw + 1.0) / 2.0
@@ -271,25 +336,99 @@ class Actor(nn.Module):
         else:
             a, hard, a_out = (a_raw + 1.0) / 2.0, (a_raw > 0).to(raw.dtype), a_raw
         if self.mask:  # eq. 16 on [0, 1] resources (read b, f, p; the paper prints b_raw thrice)
-            b_out, f_out, p_out = hard * b01, (1.0 - hard) * f01, hard * p01
+            m = a if self.mask_surrogate else hard
+            b_out, f_out, p_out = m * b01, (1.0 - m) * f01, m * p01
         else:
             b_out, f_out, p_out = b01, f01, p01
         action = torch.cat([a_out, 2.0 * b_out - 1.0, 2.0 * f_out - 1.0, 2.0 * p_out - 1.0], dim=-1)
-        return {"action": action, "a": a, "b": b01, "f": f01, "p": p01}
+        return {"action": action, "a": a, "b": b01, "f": f01, "p": p01, "pre": pre}
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.parts(obs)["action"]
+
+    @torch.no_grad()
+    def init_resource_outputs(self, bandwidth: float | None = None, cpu: float = 0.9, power: float = 0.2,
+                              offload: float = 0.5) -> None:
+        """Shrink the output layer's weights by 10 and set its biases so that the resources start
+        at the given fractions (bandwidth B/n by default) and the offload pre-activation at
+        ``offload`` (0.5: every UTD starts offloading, with a margin the critic can move)."""
+        fractions = (1.0 / self.n if bandwidth is None else bandwidth, cpu, power)
+        last = [m for m in self.net.modules() if isinstance(m, nn.Linear)][-1]
+        last.weight.mul_(0.1)
+        bias = last.bias.view(4, -1) if isinstance(self.net, nn.Sequential) else last.bias.view(4, 1)
+        bias[0] = offload
+        for row, frac in zip(range(1, 4), fractions):
+            bias[row] = math.atanh(2.0 * min(max(frac, 0.02), 0.98) - 1.0)
 
 
 class Critic(nn.Module):
     """Q(s, a): an MLP over the concatenated observation and action."""
 
-    def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int]):
+    def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int], architecture: str = "mlp"):
         super().__init__()
-        self.net = mlp([obs_dim + act_dim, *hidden, 1])
+        self.architecture = "deepsets" if architecture == "hybrid" else architecture
+        if architecture == "mlp":
+            self.net = mlp([obs_dim + act_dim, *hidden, 1])
+        elif architecture in ("deepsets", "hybrid"):
+            n = act_dim // 4
+            self.net = SetCriticNet(obs_dim // n, n, hidden)
+        else:
+            raise ValueError(f"unknown architecture {architecture!r}; allowed: {list(ARCHITECTURES)}")
 
     def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([obs, action], dim=-1))
+        if self.architecture == "mlp":
+            return self.net(torch.cat([obs, action], dim=-1))
+        return self.net(obs, action)
+
+
+def _per_utd(x: torch.Tensor, n: int) -> torch.Tensor:
+    """``(..., k n)`` in blocks of n -> ``(..., n, k)``: one row of k features per UTD."""
+    return x.reshape(*x.shape[:-1], -1, n).transpose(-1, -2)
+
+
+class SetActorNet(nn.Module):
+    """Permutation-equivariant actor body (DeepSets): the same two hidden layers for every UTD.
+
+    ``h_i = relu(W1 x_i)``, ``c = mean_j h_j``, ``out_i = W3 relu(W2 [h_i, c])``
+    with ``x_i`` the UTD's k observation entries and ``out_i`` its four
+    pre-tanh outputs (a, b, f, p); the output is laid out ``[a | b | f | p]``.
+    """
+
+    def __init__(self, k: int, n: int, hidden: Sequence[int]):
+        super().__init__()
+        if len(hidden) < 2:
+            raise ValueError(f"the deepsets architecture needs at least two hidden sizes, got {tuple(hidden)}")
+        self.n = n
+        self.phi = nn.Sequential(nn.Linear(k, hidden[0]), nn.ReLU())
+        self.psi = mlp([2 * hidden[0], *hidden[1:], 4])
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        h = self.phi(_per_utd(obs, self.n))
+        c = h.mean(dim=-2, keepdim=True).expand_as(h)
+        out = self.psi(torch.cat([h, c], dim=-1))  # (..., n, 4)
+        return out.transpose(-1, -2).reshape(*obs.shape[:-1], 4 * self.n)
+
+
+class SetCriticNet(nn.Module):
+    """Permutation-invariant critic body (DeepSets) over the UTDs' (observation, action) rows.
+
+    ``z_i = relu(W1 [x_i, a_i])``, ``c = mean_j z_j``,
+    ``Q = rho(mean_i relu(W2 [z_i, c]))`` with ``rho`` one hidden layer.
+    """
+
+    def __init__(self, k: int, n: int, hidden: Sequence[int]):
+        super().__init__()
+        if len(hidden) < 2:
+            raise ValueError(f"the deepsets architecture needs at least two hidden sizes, got {tuple(hidden)}")
+        self.n = n
+        self.phi = nn.Sequential(nn.Linear(k + 4, hidden[0]), nn.ReLU())
+        self.psi = nn.Sequential(mlp([2 * hidden[0], *hidden[1:]]), nn.ReLU())
+        self.rho = mlp([hidden[-1], hidden[-1], 1])
+
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        z = self.phi(torch.cat([_per_utd(obs, self.n), _per_utd(action, self.n)], dim=-1))
+        c = z.mean(dim=-2, keepdim=True).expand_as(z)
+        return self.rho(self.psi(torch.cat([z, c], dim=-1)).mean(dim=-2))
 
 
 def adjust_action(action: np.ndarray, n: int, ste: bool, mask: bool) -> np.ndarray:
@@ -310,20 +449,50 @@ def adjust_action(action: np.ndarray, n: int, ste: bool, mask: bool) -> np.ndarr
 
 
 def transform_obs(obs: np.ndarray, n: int, mode: str) -> np.ndarray:
-    """Learner-side observation normalisation: ``log(1 + x)`` on the delays and energies."""
+    """Learner-side observation normalisation.
+
+    ``"log"``: ``log(1 + x)`` on the delays and energies (the first 2n
+    entries), the rest unchanged; ``"tasks"``: only the task features of the
+    ``full`` observation (the last 4n entries: D, C, SNR, f_max, normalised);
+    ``"none"``: the observation as the env gives it.
+    """
     obs = np.asarray(obs, dtype=np.float32)
     if mode == "none":
         return obs
+    if mode == "tasks":
+        if obs.shape[-1] != 6 * n:
+            raise ValueError(f"obs_transform='tasks' needs the 'full' observation (6n = {6 * n} entries), got {obs.shape[-1]}")
+        return obs[..., 2 * n :].copy()
     out = obs.copy()
     out[..., : 2 * n] = np.log1p(np.maximum(out[..., : 2 * n], 0.0))
     return out
 
 
-def transform_reward(reward: float, mode: str) -> float:
-    """Learner-side reward scaling: ``sign(r) log(1 + |r|)`` (monotone) or the raw reward."""
+def transform_reward(reward: float, mode: str, reference: float = 1.0, bonus: float = 0.0, clip: float = 2.0) -> float:
+    """Learner-side reward scaling (all monotone in the reward for a fixed instance).
+
+    * ``"symlog"``: ``sign(r) log(1 + |r|)``;
+    * ``"relative"``: ``max(-clip, -log((bonus - r) / reference))`` where
+      ``bonus - r >= 0`` is the cost the reward charges (eq. 17 with the
+      consistency bonus at its maximum ``bonus``) and ``reference`` the
+      instance's cost of the first observation (every UTD local at f_max, the
+      sum of the observed T and E plus ``bonus``): the log-improvement over
+      the reference decision, clipped below so that catastrophic exploratory
+      actions (a resource at its floor costs thousands of seconds) do not
+      dominate the critic's regression;
+    * ``"none"``: the raw reward.
+    """
     if mode == "none":
         return float(reward)
-    return math.copysign(math.log1p(abs(reward)), reward)
+    if mode == "symlog":
+        return math.copysign(math.log1p(abs(reward)), reward)
+    cost = max(bonus - float(reward), 1e-9)
+    return max(-clip, -math.log(cost / max(reference, 1e-9)))
+
+
+def reference_cost(raw_obs: np.ndarray, n: int, bonus: float) -> float:
+    """Scale of the "relative" reward: sum of the first observation's T and E, plus the bonus weight."""
+    return float(np.sum(np.asarray(raw_obs, dtype=float)[: 2 * n])) + bonus
 
 
 # ------------------------------------------------------------------- policy
@@ -394,11 +563,11 @@ class CpdrlLearnerPolicy:
         hyper = Hyper(**ckpt["hyper"])
         variant = ckpt["variant"]
         ste, mask, _ = VARIANT_FLAGS[variant]
-        actor = Actor(ckpt["obs_dim"], ckpt["n"], hyper.hidden_actor, ste, mask, hyper.beta)
+        actor = Actor(ckpt["obs_dim"], ckpt["n"], hyper.hidden_actor, ste, mask, hyper.beta, hyper.architecture, hyper.mask_surrogate)
         actor.load_state_dict(ckpt["actor"])
         critic = None
         if ckpt.get("critic") is not None:
-            critic = Critic(ckpt["obs_dim"], 4 * ckpt["n"], hyper.hidden_critic)
+            critic = Critic(ckpt["obs_dim"], 4 * ckpt["n"], hyper.hidden_critic, hyper.architecture)
             critic.load_state_dict(ckpt["critic"])
         return cls(variant, actor, hyper, ckpt["env_kwargs"], ckpt["obs_dim"], critic, ckpt.get("history"), ckpt.get("seed"))
 
@@ -429,9 +598,29 @@ class _Replay:
         self.pos = (i + 1) % self.size
         self.full = self.full or self.pos == 0
 
-    def sample(self, rng: np.random.Generator, batch: int):
+    def sample(self, rng: np.random.Generator, batch: int, n_permute: int = 0):
+        """A uniform batch; with ``n_permute = n`` each transition's UTDs are randomly re-ordered."""
         idx = rng.integers(0, len(self), size=batch)
-        return tuple(torch.from_numpy(x[idx]) for x in (self.obs, self.act, self.rew, self.next_obs, self.done))
+        obs, act, rew, nxt, done = (x[idx] for x in (self.obs, self.act, self.rew, self.next_obs, self.done))
+        if n_permute:
+            perm = np.argsort(rng.random((batch, n_permute)), axis=1)
+            obs, nxt = permute_blocks(obs, perm), permute_blocks(nxt, perm)
+            act = permute_blocks(act, perm)
+        return tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in (obs, act, rew, nxt, done))
+
+
+def permute_blocks(x: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """Re-order the UTDs of vectors made of blocks of n per-UTD entries.
+
+    ``x`` is ``(batch, k n)`` (k blocks such as [T | E | D | ...] or [a | b | f | p]),
+    ``perm`` is ``(batch, n)``; block j of row i becomes ``x[i, j n + perm[i]]``.
+    The env is invariant to relabelling the UTDs (the reward sums over them,
+    eq. 7 and C2 are symmetric), so permuted transitions are valid ones.
+    """
+    n = perm.shape[1]
+    k = x.shape[1] // n
+    index = (perm[:, None, :] + n * np.arange(k)[None, :, None]).reshape(x.shape[0], k * n)
+    return np.take_along_axis(x, index, axis=1)
 
 
 def training_env_kwargs(variant: str, env_kwargs: dict | None, hyper: Hyper | None = None) -> dict:
@@ -453,7 +642,8 @@ def noise_std_at(step: int, steps: int, hyper: Hyper) -> float:
     return hyper.noise_std + frac * (hyper.noise_final_std - hyper.noise_std)
 
 
-def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict, progress: bool = False) -> CpdrlLearnerPolicy:
+def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict, progress: bool = False,
+          callback=None) -> CpdrlLearnerPolicy:
     """Train one variant (Algorithm 1) and return the deterministic policy.
 
     ``budget``: ``{"steps": N}`` env steps, plus any :class:`Hyper` field
@@ -461,6 +651,9 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict,
     keys raise ``ValueError``. Everything random derives from ``seed``
     (torch.manual_seed, one seeded env reset, a numpy Generator for the noise
     and the replay sampling): the same seed gives the same policy.
+    ``callback(step, policy)``, if given, is called after every tenth of the
+    steps with the policy as it stands (e.g. for learning curves); it must not
+    consume the training's random streams.
     """
     steps, hyper, budget_progress = parse_budget(budget)
     progress = progress or budget_progress
@@ -480,12 +673,17 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict,
         rng = np.random.default_rng(seed)
         env = mec_marl.make(ENV_ID, **train_kwargs)
         n = env.config.n_devices
-        obs_dim = env.observation_space(AGENT).shape[0]
+        obs_dim = transform_obs(np.zeros(env.observation_space(AGENT).shape), n, hyper.obs_transform).shape[-1]
         act_dim = env.action_space(AGENT).shape[0]
-        actor = Actor(obs_dim, n, hyper.hidden_actor, ste, mask, hyper.beta)
-        critic = Critic(obs_dim, act_dim, hyper.hidden_critic)
-        actor_t = Actor(obs_dim, n, hyper.hidden_actor, ste, mask, hyper.beta)
-        critic_t = Critic(obs_dim, act_dim, hyper.hidden_critic)
+        arch = hyper.architecture
+        actor = Actor(obs_dim, n, hyper.hidden_actor, ste, mask, hyper.beta, arch, hyper.mask_surrogate)
+        critic = Critic(obs_dim, act_dim, hyper.hidden_critic, arch)
+        actor_t = Actor(obs_dim, n, hyper.hidden_actor, ste, mask, hyper.beta, arch, hyper.mask_surrogate)
+        critic_t = Critic(obs_dim, act_dim, hyper.hidden_critic, arch)
+        # a permutation-invariant critic makes the UTD-permutation augmentation a no-op
+        n_permute = n if hyper.permute_utds and arch == "mlp" else 0
+        if hyper.init_resources:
+            actor.init_resource_outputs()
         actor_t.load_state_dict(actor.state_dict())
         critic_t.load_state_dict(critic.state_dict())
         for p in (*actor_t.parameters(), *critic_t.parameters()):
@@ -498,7 +696,9 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict,
         buffer = _Replay(min(hyper.buffer_size, steps), obs_dim, act_dim)
         history = {"best_objective": [], "final_objective": [], "episode_reward": [], "critic_loss": [], "actor_loss": []}
 
+        bonus = float(env.config.consistency_bonus_weight)
         obs_raw, _ = env.reset(seed=seed)
+        ref = reference_cost(obs_raw[AGENT], n, bonus)
         obs = transform_obs(obs_raw[AGENT], n, hyper.obs_transform)
         ep_best, ep_reward, ep_obj = math.inf, 0.0, math.nan
         losses_c, losses_a = [], []
@@ -508,13 +708,18 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict,
             std = noise_std_at(step, steps, hyper)
             with torch.no_grad():
                 mu = actor(torch.from_numpy(obs)).numpy()
-            noisy = mu + (rng.normal(0.0, std, size=act_dim).astype(np.float32) if std > 0 else 0.0)
+            stds = np.full(act_dim, std, dtype=np.float32)
+            stds[:n] = max(std, hyper.offload_noise_min_std)
+            noisy = mu + rng.normal(0.0, 1.0, size=act_dim).astype(np.float32) * stds
+            if step < hyper.learning_starts:  # warm-up: uniformly random offloading decisions
+                noisy[:n] = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=n)
             action = adjust_action(noisy, n, ste, mask)
             obs2_raw, rew, term, trunc, infos = env.step({AGENT: action})
             info = infos[AGENT]
             obs2 = transform_obs(obs2_raw[AGENT], n, hyper.obs_transform)
             done = bool(term[AGENT])
-            buffer.add(obs, action, transform_reward(rew[AGENT], hyper.reward_transform), obs2, float(done))
+            r_t = transform_reward(rew[AGENT], hyper.reward_transform, ref, bonus, hyper.reward_clip)
+            buffer.add(obs, action, r_t, obs2, float(done))
             ep_reward += rew[AGENT]
             ep_obj = info["objective"]
             ep_best = min(ep_best, ep_obj)
@@ -522,7 +727,7 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict,
 
             if len(buffer) >= max(hyper.learning_starts, hyper.batch_size):
                 for _ in range(hyper.gradient_steps):
-                    s, a, r, s2, d = buffer.sample(rng, hyper.batch_size)
+                    s, a, r, s2, d = buffer.sample(rng, hyper.batch_size, n_permute)
                     with torch.no_grad():
                         y = r
                         if hyper.gamma > 0:
@@ -535,6 +740,8 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict,
                         p.requires_grad_(False)
                     out = actor.parts(s)
                     loss_a = -critic(s, out["action"]).mean()  # eq. 18, first term
+                    if hyper.preact_penalty > 0:
+                        loss_a = loss_a + hyper.preact_penalty * out["pre"].pow(2).mean()
                     if use_lc and hyper.lambda_c > 0:
                         loss_a = loss_a + hyper.lambda_c * consistency_loss(out["a"], out["b"], out["f"], out["p"])
                     opt_a.zero_grad(set_to_none=True)
@@ -544,8 +751,8 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict,
                         p.requires_grad_(True)
                     with torch.no_grad():  # eq. 13-14
                         torch._foreach_lerp_(target_params, params, hyper.tau)
-                    losses_c.append(float(loss_c))
-                    losses_a.append(float(loss_a))
+                    losses_c.append(float(loss_c.detach()))
+                    losses_a.append(float(loss_a.detach()))
 
             if term[AGENT] or trunc[AGENT]:  # Algorithm 1 line 18: record the episode's best objective
                 history["best_objective"].append(float(ep_best))
@@ -556,7 +763,11 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: dict,
                 losses_c, losses_a = [], []
                 ep_best, ep_reward = math.inf, 0.0
                 obs_raw, _ = env.reset()
+                ref = reference_cost(obs_raw[AGENT], n, bonus)
                 obs = transform_obs(obs_raw[AGENT], n, hyper.obs_transform)
+            if callback is not None and ((step + 1) % report_every == 0 or step + 1 == steps):
+                callback(step + 1, CpdrlLearnerPolicy(variant, actor, hyper, saved_kwargs, obs_dim, critic, history, seed))
+                actor.train()
             if progress and ((step + 1) % report_every == 0 or step + 1 == steps):
                 recent = history["final_objective"][-50:]
                 print(
