@@ -49,12 +49,22 @@ noise, offload binarised, masks applied for the masked variants).
 
 Hyper-parameters (:class:`Hyper`; every field can be passed in ``budget``).
 Kept from Table I: actor hidden layers (24, 16), actor learning rate 1e-4,
-initial Gaussian noise std 1.0, tau 0.005 (eq. 13-14), batch 64, replay
-buffer 1e5, one gradient step per env step (Algorithm 1). ``PAPER_HYPER``
-holds the literal settings; with them (MLP actor and critic, raw reward,
-gamma 0.85, constant noise) the quick budget ends 25-70 % above TEM at n = 4..8
-and can collapse to one offloading vector for every instance. The defaults
-that differ, and why (measured on cpdrl_v0, n = 2..8, 20 fresh instances):
+Gaussian exploration noise, tau 0.005 (eq. 13-14), batch 64, replay buffer
+1e5, one gradient step per env step (Algorithm 1). ``PAPER_HYPER`` holds the
+literal settings. With them CPDRL's quick budget (8000 steps, seeds 0-2,
+20 fresh instances) ended at objective +10.6 % of TEM at n = 2 (every seed:
+one saturated action, full power and bandwidth), +9 / +9 / +37 % at n = 4,
++15 / +16 / +47 % at n = 6 and +13 / +14 / +15 % at n = 8 (the MLP actor
+learns one fixed subset of UTD indices to keep local, whatever the
+instance). With the defaults below: about +1 % at n = 2 and 4, +5..7 % at
+n = 6, +20 % at n = 8 on every seed tried (at n = 8 every UTD offloads: the
+instance-dependent choice of local UTDs is not learned within the quick
+budget). At 30000 steps (seed 0) CPDRL was at -0.3 / +4.4 / +18.4 % for
+n = 4 / 6 / 8 (still all-offload at n = 8) while STE-DDPG reached +3.4 % at
+n = 8 with instance-dependent decisions: without masks its critic sees the
+resources of both modes for every UTD, so the STE gradient of a decision is
+taken with the resources the other mode would use. The defaults that differ,
+and why:
 
 * ``architecture="deepsets"``: actor and critic apply the same layers to every
   UTD's features, plus the mean over UTDs as context (:class:`SetActorNet`,
@@ -62,7 +72,9 @@ that differ, and why (measured on cpdrl_v0, n = 2..8, 20 fresh instances):
   invariant to relabelling the UTDs; on 8000 random transitions at n = 8 an
   MLP critic (64, 64) reached a test R^2 of 0.10, the per-UTD critic 0.95.
   ``"mlp"`` is the paper's (then ``permute_utds`` augments each batch by a
-  random UTD permutation instead).
+  random UTD permutation instead); ``"hybrid"`` pairs the MLP actor with the
+  per-UTD critic (at n = 8 it learned instance-dependent decisions, +10..19 %,
+  but it was +60..190 % at n = 4 and 6).
 * critic hidden (64, 64) and critic learning rate 1e-3 (Table I: (24, 16),
   1e-4): the critic must rank single offloading flips, a 1-2 % change of the
   cost; the small, slow critic does not within the quick budget.
@@ -81,27 +93,36 @@ that differ, and why (measured on cpdrl_v0, n = 2..8, 20 fresh instances):
   delays and energies: in a bandit they carry no extra information, and
   feeding them back made the deterministic policy a feedback loop that
   settled on different decisions than the ones it was trained on.
-* exploration: the std decays linearly from 1.0 to 0.05 over the first 30 %
-  of the steps (the paper: constant 1.0, near-uniform random actions for the
-  whole run); the offload outputs keep a std of at least 0.5 (a flip
-  probability of 2.3 % per UTD and step) so that the critic keeps seeing the
-  other decision; the first ``learning_starts = 2000`` steps use uniformly
-  random offloading decisions and no updates (a critic warm-up).
+* exploration: the std starts at 0.3 (Table I: 1.0) and decays linearly to
+  0.05 over the first 30 % of the steps (the paper: constant). With std 1.0
+  about a third of the exploratory offloaders had their bandwidth or power
+  clipped to the floor (a thousand-second upload), the critic learned that
+  offloading is risky, and the actor drifted to all-local (+57 to +100 % at
+  n = 6 and 8 on two of three seeds). The offload outputs keep a std of at
+  least 0.5 (a flip probability of 2.3 % per UTD and step) so that the
+  critic keeps seeing the other decision; the first ``learning_starts =
+  2000`` steps use uniformly random offloading decisions and no updates (a
+  critic warm-up).
 * ``mask_surrogate=True``: eq. (16) multiplies the resources by the STE
   surrogate a_n (forward value a~_n, the same action) instead of the detached
   a~_n. With the detached mask the offload output's gradient holds the masked
   resources at 0, i.e. asks the critic about "offload with no bandwidth and
   no power", and every decision froze at its first value; with the surrogate
   the gradient follows the switch to the other mode with its own resources.
-* ``init_resources=True`` and ``preact_penalty=0.01``: the resource outputs
-  start at B/n, 0.9 f_max and 0.2 P_max (only the output biases are set; the
-  offload output is as drawn), and a small penalty on the pre-tanh values
+* ``init_resources=True`` and ``preact_penalty=0.01``: the actor's output
+  layer starts with its weights divided by 10 and biases that put the
+  resources at B/n, 0.9 f_max and 0.2 P_max and every UTD on the offload side
+  (pre-activation +0.5). With the default random biases the per-UTD layers
+  give every UTD the sign of one shared bias: the runs that started all-local
+  stayed there (+69 % at n = 4 and 8); starting undecided (bias 0) collapsed
+  to all-local at n = 8 on every seed. A small penalty on the pre-tanh values
   keeps the outputs out of tanh saturation, where the STE gradient vanishes.
 * ``lambda_c = 1e-3`` (not given by the paper): with the surrogate masks,
   eq. (19) drives the pre-mask resources of the unused mode to 0, which makes
   every switch of decision look catastrophic to the actor gradient; at
   ``lambda_c`` >= 0.01 CPDRL collapsed to all-local at n = 8 (at 1.0 also at
-  n = 4). ``lambda_c`` is a budget key.
+  n = 4; measured with the initial noise std at 1.0). ``lambda_c`` is a
+  budget key.
 * ``episode_steps = 10`` (env: 50): more distinct instances per training step.
 """
 
@@ -150,7 +171,7 @@ class Hyper:
 
     hidden_actor: tuple = (24, 16)  # Table I
     hidden_critic: tuple = (64, 64)  # Table I: (24, 16)
-    architecture: str = "deepsets"  # "deepsets" (shared per-UTD layers) | "mlp" (the paper's)
+    architecture: str = "deepsets"  # "deepsets" (shared per-UTD layers) | "mlp" (the paper's) | "hybrid"
     mask_surrogate: bool = True  # eq. 16 masks with the STE surrogate a_n (True) or the hard a~_n (False)
     actor_lr: float = 1e-4  # Table I
     critic_lr: float = 1e-3  # Table I: 1e-4
@@ -170,9 +191,9 @@ class Hyper:
     reward_clip: float = 2.0  # "relative": lower clip of -log(cost / reference cost)
     obs_transform: str = "tasks"  # "tasks" | "log" | "none"
     episode_steps: int = 10  # training episode length; 0 = the env's max_cycles
-    permute_utds: bool = True  # augment each sampled transition by a random UTD permutation
+    permute_utds: bool = True  # "mlp" only: augment each sampled transition by a random UTD permutation
     preact_penalty: float = 1e-2  # weight of mean(pre-tanh^2) in the actor loss (keeps tanh out of saturation)
-    init_resources: bool = True  # start the actor's b, f, p outputs at B/n, 0.9 f_max, 0.2 P_max
+    init_resources: bool = True  # start the outputs at b = B/n, f = 0.9 f_max, p = 0.2 P_max, offloading
 
     def __post_init__(self):
         self.hidden_actor = tuple(int(h) for h in self.hidden_actor)
@@ -306,7 +327,10 @@ def consistency_loss(a: torch.Tensor, b: torch.Tensor, f: torch.Tensor, p: torch
 
 
 class Actor(nn.Module):
-    """mu(s): an MLP with a tanh output layer, then the variant's output control (Fig. 3).
+    """mu(s): a network with a tanh output layer, then the variant's output control (Fig. 3).
+
+    The network is an MLP over the whole observation (``"mlp"``, ``"hybrid"``)
+    or :class:`SetActorNet` (``"deepsets"``).
 
     ``forward`` returns the env action in [-1, 1]^(4n); :meth:`parts` also
     returns the STE surrogate and the pre-mask resources in [0, 1] (eq. 19).
@@ -362,7 +386,8 @@ class Actor(nn.Module):
 
 
 class Critic(nn.Module):
-    """Q(s, a): an MLP over the concatenated observation and action."""
+    """Q(s, a): an MLP over the concatenated observation and action (``"mlp"``) or
+    :class:`SetCriticNet` (``"deepsets"``, ``"hybrid"``)."""
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int], architecture: str = "mlp"):
         super().__init__()

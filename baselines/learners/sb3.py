@@ -10,16 +10,19 @@ output at 0 (eq. 15's forward pass); the actor itself has no STE, no masks and
 no consistency loss.
 
 Hyper-parameters (:data:`DEFAULTS`; every key can be passed in ``budget``):
-Table I's networks (24, 16) for pi and qf, learning rate 1e-4, Gaussian
-action noise sigma 1.0, tau 0.005, gamma 0.85, batch 64, buffer 1e5, with
-``learning_starts`` 500 steps and ``train_freq`` 1. Set ``preset="tuned"``
-to train with the settings that the hand-written family in
-:mod:`baselines.learners.cpdrl` uses by default (its :data:`TUNED` table:
-gamma 0, learning rates, network sizes, noise decay, reward and observation
-transforms), so that the comparison can be made under equal conditions;
-``preset="paper"`` (default) is Table I as printed. The transforms are
-applied by Gymnasium wrappers around the training env only: the returned
-policy reads the env's own observations.
+Table I as printed -- networks (24, 16) for pi and qf, learning rate 1e-4,
+Gaussian action noise sigma 1.0 (SB3's ``NormalActionNoise``), tau 0.005,
+gamma 0.85, batch 64, buffer 1e5 -- with ``learning_starts`` 500 (SB3 acts
+uniformly at random before it) and ``train_freq`` 1. ``preset="tuned"``
+(:func:`tuned_defaults`) trains instead with the settings of the
+hand-written family's defaults that carry over to an MLP actor
+(:class:`baselines.learners.cpdrl.Hyper`: gamma 0, the critic's learning
+rate 1e-3 for both networks, critic (64, 64), decaying noise from 0.3, the
+"relative" reward and "tasks" observation transforms, 10-step training
+episodes), so that DDPG can also be compared under the same conditions. The
+transforms are Gymnasium wrappers around the training env only; the returned
+policy applies the observation transform itself and reads the env's own
+observations.
 """
 
 from __future__ import annotations
@@ -217,7 +220,8 @@ class Sb3DdpgPolicy:
         settings = dict(ckpt["settings"])
         for key in ("hidden_actor", "hidden_critic"):
             settings[key] = tuple(settings[key])
-        model = _make_model(_make_env(ckpt["env_kwargs"], settings), settings, seed=ckpt.get("seed"), noise=None)
+        shell = {**settings, "buffer_size": 1}  # no training after loading: skip the 1e5-row replay buffer
+        model = _make_model(_make_env(ckpt["env_kwargs"], settings), shell, seed=ckpt.get("seed"), noise=None)
         model.policy.load_state_dict(ckpt["policy"])
         return cls(model, settings, ckpt["env_kwargs"], ckpt["n"], ckpt.get("history"), ckpt.get("seed"))
 
