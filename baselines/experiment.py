@@ -78,10 +78,17 @@ def run_episode(env, policy, seed: int) -> dict[str, float]:
 
 
 def evaluate(env_id: str, policy, episodes: int, seed: int, env_kwargs: dict | None = None) -> list[dict]:
-    """Run ``episodes`` episodes with seeds ``seed, seed + 1, ...``; one metrics dict each."""
+    """Run ``episodes`` episodes with seeds ``seed, seed + 1, ...``; one metrics dict each.
+
+    A policy with an ``env_options`` dict (a learner's variant options, e.g.
+    DDPG's ``consistency="none"``) is evaluated with those options on top of
+    ``env_kwargs``: a method is scored in the env it acts in, so an unmasked
+    learner does not get the env's masks for free.
+    """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
-    env = mec_marl.make(env_id, **(env_kwargs or {}))
+    env_kwargs = {**(env_kwargs or {}), **getattr(policy, "env_options", {})}
+    env = mec_marl.make(env_id, **env_kwargs)
     try:
         return [run_episode(env, policy, seed + i) for i in range(episodes)]
     finally:

@@ -93,7 +93,9 @@ register(Method("fom", CPDRL, "heuristic", "baselines.registry:build_fom", "ever
 register(Method("lem", CPDRL, "heuristic", "baselines.registry:build_lem", "every UTD local, random CPU frequency", "LEM"))
 
 # Learners (CPDRL paper, Sec. V-A): the quick budget trains in about 20 s on one core.
-register(Method("ddpg", CPDRL, "learner", "baselines.learners.sb3:build_ddpg", "plain DDPG (Stable-Baselines3, Table I), no STE, no masks", "DDPG", default_budget={"steps": 8000}, loader="baselines.learners.sb3:load"))
+# DDPG trains with the family's reward/observation scaling (preset "tuned") so that the
+# comparison isolates STE, masks and the consistency terms; {"preset": "paper"} is Table I as printed.
+register(Method("ddpg", CPDRL, "learner", "baselines.learners.sb3:build_ddpg", "plain DDPG (Stable-Baselines3), no STE, no masks", "DDPG", default_budget={"steps": 8000, "preset": "tuned"}, loader="baselines.learners.sb3:load"))
 register(Method("ste_ddpg", CPDRL, "learner", "baselines.learners.cpdrl:build_ste_ddpg", "DDPG with the STE-binarised offloading output (eq. 15)", "STE-DDPG", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
 register(Method("aste_ddpg", CPDRL, "learner", "baselines.learners.cpdrl:build_aste_ddpg", "STE-DDPG with the offloading decision masking the resources in the actor (eq. 15-16)", "ASTE-DDPG", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
 register(Method("cpdrl", CPDRL, "learner", "baselines.learners.cpdrl:build_cpdrl", "STE + masks + consistency bonus (eq. 17) + consistency loss (eq. 18-19)", "CPDRL", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))

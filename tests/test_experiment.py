@@ -38,3 +38,29 @@ def test_write_json_atomic_converts_numpy_and_leaves_no_temp(tmp_path):
 def test_markdown_table_formats_nan_as_dash():
     md = to_markdown([{"m": "x", "v": float("nan")}, {"m": "y", "v": 0.5}], ["m", "v"])
     assert "| x | - |" in md and "| y | 0.5 |" in md
+
+
+class _ZeroPolicy:
+    """Raw action 0: local UTDs asking for half the bandwidth and power (inconsistent unmasked)."""
+
+    name = "zero"
+
+    def __init__(self, env_options=None):
+        if env_options is not None:
+            self.env_options = env_options
+
+    def reset(self, env, seed=None):
+        pass
+
+    def act(self, observations, env):
+        return {a: np.zeros(env.action_space(a).shape) for a in env.agents}
+
+
+def test_evaluate_applies_a_policys_env_options():
+    from baselines.experiment import evaluate
+
+    kwargs = {"n_devices": 3, "max_cycles": 2}
+    masked = evaluate("cpdrl_v0", _ZeroPolicy(), 1, 0, kwargs)[0]
+    unmasked = evaluate("cpdrl_v0", _ZeroPolicy({"consistency": "none"}), 1, 0, kwargs)[0]
+    assert masked["consistency_rate"] == 1.0
+    assert unmasked["consistency_rate"] == 0.0

@@ -538,6 +538,8 @@ class CpdrlLearnerPolicy:
         self.critic = critic
         self.hyper = hyper
         self.env_kwargs = dict(env_kwargs)
+        # The env options this variant acts under (masks or not); evaluation applies them too.
+        self.env_options = dict(VARIANT_ENV[variant])
         self.obs_dim = int(obs_dim)
         self.n = actor.n
         self.history = history or {}

@@ -181,6 +181,7 @@ class Sb3DdpgPolicy:
         self.model = model
         self.settings = dict(settings)
         self.env_kwargs = dict(env_kwargs)
+        self.env_options = dict(VARIANT_ENV)  # no masks: evaluated as trained
         self.n = int(n)
         self.history = history or {}
         self.seed = seed
