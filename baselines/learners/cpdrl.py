@@ -260,35 +260,39 @@ PAPER_HYPER = {
 BUDGET_KEYS = ("steps", "progress") + tuple(f.name for f in dataclasses.fields(Hyper))
 
 
-def parse_budget(budget: dict | None) -> tuple[int, Hyper, bool]:
-    """``{"steps": N, <Hyper field>: value, "progress": bool}`` -> ``(steps, Hyper, progress)``.
+def split_budget(budget: dict | None, allowed: Sequence[str]) -> tuple[int, bool, dict]:
+    """``{"steps": N, "progress": bool, ...}`` -> ``(steps, progress, the other keys)``.
 
-    Unknown keys raise ``ValueError`` naming them; values are coerced to the
-    field's type (so command-line strings work).
+    Unknown keys raise ``ValueError`` naming them and the allowed ones.
     """
     budget = dict(budget or {})
-    unknown = sorted(set(budget) - set(BUDGET_KEYS))
+    unknown = sorted(set(budget) - set(allowed))
     if unknown:
-        raise ValueError(f"unknown budget key(s) {unknown}; allowed: {sorted(BUDGET_KEYS)}")
+        raise ValueError(f"unknown budget key(s) {unknown}; allowed: {sorted(allowed)}")
     if "steps" not in budget:
         raise ValueError("budget needs 'steps' (number of env steps)")
     steps = int(budget.pop("steps"))
     if steps < 1:
         raise ValueError(f"budget steps must be >= 1, got {steps}")
-    progress = bool(budget.pop("progress", False))
+    return steps, bool(budget.pop("progress", False)), budget
+
+
+def coerce_like(default, value):
+    """``value`` converted to the type of ``default`` (so command-line strings work)."""
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            value = [v for v in value.strip("()[] ").split(",") if v.strip()]
+        return tuple(int(v) for v in value)
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+    return type(default)(value)
+
+
+def parse_budget(budget: dict | None) -> tuple[int, Hyper, bool]:
+    """``{"steps": N, <Hyper field>: value, "progress": bool}`` -> ``(steps, Hyper, progress)``."""
+    steps, progress, rest = split_budget(budget, BUDGET_KEYS)
     defaults = Hyper()
-    kwargs = {}
-    for key, value in budget.items():
-        default = getattr(defaults, key)
-        if isinstance(default, tuple):
-            if isinstance(value, str):
-                value = [v for v in value.strip("()[] ").split(",") if v.strip()]
-            kwargs[key] = tuple(int(v) for v in value)
-        elif isinstance(default, bool):
-            kwargs[key] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-        else:
-            kwargs[key] = type(default)(value)
-    return steps, Hyper(**kwargs), progress
+    return steps, Hyper(**{k: coerce_like(getattr(defaults, k), v) for k, v in rest.items()}), progress
 
 
 # ----------------------------------------------------------------- networks

@@ -92,28 +92,13 @@ def tuned_defaults() -> dict:
 
 def parse_budget(budget: dict | None) -> tuple[int, dict, bool]:
     """``{"steps": N, "preset": ..., <DEFAULTS key>: value}`` -> ``(steps, settings, progress)``."""
-    budget = dict(budget or {})
-    unknown = sorted(set(budget) - set(BUDGET_KEYS))
-    if unknown:
-        raise ValueError(f"unknown budget key(s) {unknown}; allowed: {sorted(BUDGET_KEYS)}")
-    if "steps" not in budget:
-        raise ValueError("budget needs 'steps' (number of env steps)")
-    steps = int(budget.pop("steps"))
-    if steps < 1:
-        raise ValueError(f"budget steps must be >= 1, got {steps}")
-    progress = bool(budget.pop("progress", False))
+    steps, progress, budget = family.split_budget(budget, BUDGET_KEYS)
     preset = budget.pop("preset", "paper")
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; allowed: {list(PRESETS)}")
     settings = dict(DEFAULTS if preset == "paper" else tuned_defaults())
     for key, value in budget.items():
-        default = settings[key]
-        if isinstance(default, tuple):
-            if isinstance(value, str):
-                value = [v for v in value.strip("()[] ").split(",") if v.strip()]
-            settings[key] = tuple(int(v) for v in value)
-        else:
-            settings[key] = type(default)(value)
+        settings[key] = family.coerce_like(settings[key], value)
     if settings["reward_transform"] not in family.REWARD_TRANSFORMS:
         raise ValueError(f"reward_transform must be one of {list(family.REWARD_TRANSFORMS)}, got {settings['reward_transform']!r}")
     if settings["obs_transform"] not in family.OBS_TRANSFORMS:
