@@ -214,7 +214,7 @@ def decision_outcome(instance: CpdrlInstance, config: CpdrlConfig, offload, band
     """
     a = np.asarray(offload) > 0
     cycles = instance.cycles
-    f = np.where(a, 1.0, cpu_freq)  # placeholders keep the branch not taken finite
+    f = np.where(a, 1.0, cpu_freq)  # stand-in values keep the branch not taken finite
     t_local = compute.local_latency(cycles, f)  # eq. 1
     e_local = compute.local_energy(cycles, f, config.kappa)  # eq. 2
     p = np.where(a, power, 0.0)
