@@ -180,3 +180,15 @@ def test_relative_reward_is_monotone_and_clipped():
     assert values[0] > values[1] > values[2] > values[3] >= values[4] == -2.0
     assert values[2] == pytest.approx(0.0)
     assert family.transform_reward(-3.0, "none") == -3.0
+
+
+def test_loading_a_foreign_checkpoint_is_refused(tmp_path):
+    import torch
+
+    from baselines.learners import sb3
+
+    path = tmp_path / "other.pt"
+    torch.save({"format": "something else"}, path)
+    for loader in (family.load, sb3.load):
+        with pytest.raises(ValueError, match="not a checkpoint of format"):
+            loader(str(path))

@@ -277,6 +277,14 @@ def split_budget(budget: dict | None, allowed: Sequence[str]) -> tuple[int, bool
     return steps, bool(budget.pop("progress", False)), budget
 
 
+def read_checkpoint(path: str, expected_format: str) -> dict:
+    """A torch checkpoint dict, refused with a clear error if it is not of ``expected_format``."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(ckpt, dict) or ckpt.get("format") != expected_format:
+        raise ValueError(f"{path}: not a checkpoint of format {expected_format!r}")
+    return ckpt
+
+
 def coerce_like(default, value):
     """``value`` converted to the type of ``default`` (so command-line strings work)."""
     if isinstance(default, tuple):
@@ -588,9 +596,7 @@ class CpdrlLearnerPolicy:
 
     @classmethod
     def load(cls, path: str) -> "CpdrlLearnerPolicy":
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path}: not a checkpoint of {__name__} (format {CHECKPOINT_FORMAT})")
+        ckpt = read_checkpoint(path, CHECKPOINT_FORMAT)
         hyper = Hyper(**ckpt["hyper"])
         variant = ckpt["variant"]
         ste, mask, _ = VARIANT_FLAGS[variant]

@@ -200,9 +200,7 @@ class Sb3DdpgPolicy:
 
     @classmethod
     def load(cls, path: str) -> "Sb3DdpgPolicy":
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path}: not a checkpoint of {__name__} (format {CHECKPOINT_FORMAT})")
+        ckpt = family.read_checkpoint(path, CHECKPOINT_FORMAT)
         settings = dict(ckpt["settings"])
         for key in ("hidden_actor", "hidden_critic"):
             settings[key] = tuple(settings[key])
