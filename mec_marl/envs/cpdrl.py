@@ -339,7 +339,9 @@ def check_instance(config: CpdrlConfig, instance) -> CpdrlInstance:
             raise ValueError(f"cpdrl_v0: instance.{field} has shape {arr.shape}, expected {shape} for n_devices={n}")
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"cpdrl_v0: instance.{field} must be finite")
-        if field not in ("position", "server_position") and np.any(arr <= 0):
+        if field == "distance" and np.any(arr < 0):
+            raise ValueError("cpdrl_v0: instance.distance must be non-negative")
+        if field not in ("position", "server_position", "distance") and np.any(arr <= 0):
             raise ValueError(f"cpdrl_v0: instance.{field} must be positive")
         arrays[field] = arr
     distance = np.sqrt(((arrays["position"] - arrays["server_position"]) ** 2).sum(axis=-1))
