@@ -104,8 +104,15 @@ def test_unknown_budget_key_is_named(method):
 def test_budget_needs_steps_and_coerces_strings():
     with pytest.raises(ValueError, match="steps"):
         family.parse_budget({"lambda_c": 0.1})
-    steps, hyper, _ = family.parse_budget({"steps": "40", "lambda_c": "0.5", "hidden_actor": "8,4", "mask_surrogate": "false"})
-    assert (steps, hyper.lambda_c, hyper.hidden_actor, hyper.mask_surrogate) == (40, 0.5, (8, 4), False)
+    plan, hyper = family.parse_budget({"steps": "40", "lambda_c": "0.5", "hidden_actor": "8,4", "mask_surrogate": "false"})
+    assert (plan.steps, hyper.lambda_c, hyper.hidden_actor, hyper.mask_surrogate) == (40, 0.5, (8, 4), False)
+    with pytest.raises(ValueError, match="gamma=1.5"):
+        family.parse_budget({"steps": 10, "gamma": 1.5})
+    with pytest.raises(ValueError, match="preset='bogus'"):
+        sb3.parse_budget({"steps": 10, "preset": "bogus"})
+    # an explicit key overrides the preset's default
+    _, tuned = sb3.parse_budget({"steps": 10, "preset": "tuned", "gamma": 0.5})
+    assert (tuned.gamma, tuned.hidden_critic) == (0.5, family.Hyper().hidden_critic)
 
 
 def test_ste_forward_is_binary_and_gradient_is_the_sigmoids():
@@ -183,12 +190,17 @@ def test_relative_reward_is_monotone_and_clipped():
 
 
 def test_loading_a_foreign_checkpoint_is_refused(tmp_path):
-    import torch
-
-    from baselines.learners import sb3
-
     path = tmp_path / "other.pt"
     torch.save({"format": "something else"}, path)
     for loader in (family.load, sb3.load):
-        with pytest.raises(ValueError, match="not a checkpoint of format"):
+        with pytest.raises(ValueError, match="not a mec-marl checkpoint"):
             loader(str(path))
+
+
+def test_checkpoint_of_another_method_is_refused(trained, tmp_path):
+    path = tmp_path / "cpdrl.pt"
+    trained["cpdrl"].save(path)
+    with pytest.raises(ValueError, match="checkpoint of method 'cpdrl', not 'ste_ddpg'"):
+        family.load(path, method="ste_ddpg")
+    with pytest.raises(ValueError, match="not a Sb3DdpgPolicy"):
+        sb3.load(path)
