@@ -204,3 +204,86 @@ def test_checkpoint_of_another_method_is_refused(trained, tmp_path):
         family.load(path, method="ste_ddpg")
     with pytest.raises(ValueError, match="not a Sb3DdpgPolicy"):
         sb3.load(path)
+
+
+# ------------------------------------------------------------------ toolkit
+def test_split_budget_separates_budget_from_hyper_and_names_unknown_keys():
+    from baselines.learners import common
+
+    class Tiny(common.HyperParams):
+        hidden: common.IntTuple = (4, 4)
+        lr: float = 1e-3
+
+    plan, hyper = common.split_budget({"steps": 5, "progress": False, "hidden": "[8, 2]"}, Tiny)
+    assert (plan.steps, plan.progress, hyper.hidden, hyper.lr) == (5, False, (8, 2), 1e-3)
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['lr_typo'\]"):
+        common.split_budget({"steps": 5, "lr_typo": 1}, Tiny)
+    with pytest.raises(ValueError, match="lr='abc'"):
+        common.split_budget({"steps": 5, "lr": "abc"}, Tiny)
+    with pytest.raises(ValueError, match="frozen"):
+        hyper.lr = 0.5  # hyper-parameters are data: frozen
+
+
+def test_progress_is_off_in_ci_unless_requested(monkeypatch):
+    from baselines.learners import common
+
+    monkeypatch.setenv("CI", "true")
+    assert common.progress_enabled() is False
+    assert common.progress_enabled(True) is True
+    assert common.progress_bar(10, "x").disable
+
+
+def test_seeded_replay_buffer_samples_from_its_generator():
+    from baselines.learners import common
+
+    def filled(seed):
+        buf = common.SeededReplayBuffer(8, obs_dim=3, act_dim=2, rng=np.random.default_rng(seed))
+        for i in range(12):  # wraps around: the oldest 4 are overwritten
+            buf.add_transition(np.full(3, i), np.full(2, -0.5), float(i), np.full(3, i + 1), i % 5 == 0)
+        return buf
+
+    buf = filled(0)
+    assert len(buf) == 8
+    np.random.seed(123)  # numpy's global generator must not matter
+    a = buf.sample(16)
+    np.random.seed(456)
+    b = filled(0).sample(16)
+    for x, y in zip(a, b):
+        if x is not None:
+            np.testing.assert_array_equal(x.numpy(), y.numpy())
+    # each sampled transition is one that was stored, with its own reward and next observation
+    obs, rew, nxt = a.observations.numpy(), a.rewards.numpy()[:, 0], a.next_observations.numpy()
+    assert set(rew.tolist()) <= set(range(4, 12))
+    np.testing.assert_array_equal(obs[:, 0], rew)
+    np.testing.assert_array_equal(nxt[:, 0], rew + 1)
+    np.testing.assert_array_equal(a.dones.numpy()[:, 0], (rew % 5 == 0).astype(np.float32))
+
+
+def test_torch_threads_restores_the_count():
+    from baselines.learners import common
+
+    before = torch.get_num_threads()
+    with common.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_nets_shapes_and_centralised_critic_checks_the_joint_action():
+    from baselines.learners import nets
+
+    torch.manual_seed(0)
+    actor = nets.MlpActor(5, 3, (8,))
+    out = actor(torch.randn(4, 5) * 100).detach()
+    assert out.shape == (4, 3) and float(out.abs().max()) <= 1.0
+    assert nets.MlpCritic(5, 3, (8,))(torch.randn(4, 5), out).shape == (4, 1)
+    critic = nets.CentralisedCritic(state_dim=6, action_dims=(2, 3), hidden=(8, 8))
+    state, a1, a2 = torch.randn(4, 6), torch.randn(4, 2), torch.randn(4, 3)
+    q = critic(state, [a1, a2])
+    assert q.shape == (4, 1)
+    torch.testing.assert_close(q, critic(state, torch.cat([a1, a2], dim=-1)))
+    with pytest.raises(ValueError, match="joint action dims"):
+        critic(state, [a2, a1])
+    with pytest.raises(ValueError, match="expects 5"):
+        critic(state, torch.randn(4, 4))
+    x = torch.arange(12.0).reshape(2, 6)
+    torch.testing.assert_close(nets.from_per_device(nets.per_device(x, 3)), x)
