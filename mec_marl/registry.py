@@ -70,5 +70,6 @@ def _register_all() -> None:
                 gymnasium.register(
                     e.gymnasium_id,
                     entry_point="mec_marl.adapters.gymnasium:make_single_agent",
+                    vector_entry_point="mec_marl.adapters.gymnasium:make_single_agent_vector",
                     kwargs={"env_id": e.env_id},
                 )

@@ -243,8 +243,9 @@ def test_reward_weights():
 # ------------------------------------------------------------------- eq. (15)
 @pytest.mark.parametrize("beta", [0.1, 1.0, 50.0])
 def test_offloading_rounding_eq15(beta):
+    # round(sigmoid(beta x)) is the same decision for every beta > 0, so beta is the learners' key.
     a_raw = [0.0, 1e-6, -1e-6]
-    _, info, _, _ = run(action(a_raw, [0.0] * 3, [0.0] * 3, [0.0] * 3), beta=beta)
+    _, info, _, _ = run(action(a_raw, [0.0] * 3, [0.0] * 3, [0.0] * 3))
     expected = [round(1.0 / (1.0 + math.exp(-beta * float(np.float32(x))))) for x in a_raw]
     assert expected == [0, 1, 0]  # round(sigmoid(0)) = round(0.5) = 0: a_raw = 0 stays local
     assert list(info["offload"]) == expected
