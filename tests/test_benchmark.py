@@ -101,6 +101,7 @@ def test_vector_hook_is_skipped_with_a_note_without_the_vector_module(monkeypatc
     import sys
 
     monkeypatch.setitem(sys.modules, "mec_marl.vector", None)  # import fails
+    monkeypatch.delattr(mec_marl, "vector", raising=False)
     out = throughput.vector_throughput("cpdrl_v0", {}, (1, 64))
     assert out["skipped"] and "mec_marl.vector" in out["note"]
 
