@@ -33,6 +33,16 @@ class ConfigError(ValueError):
     """A configuration that names an unknown key or holds a bad value."""
 
 
+class UnknownConfigKeyError(ConfigError, TypeError):
+    """Unknown config key(s). Also a ``TypeError``: a config key is a keyword argument of
+    ``make``, and callers that probe optional keywords (TorchRL's ``GymEnv`` passes
+    ``frameskip``) fall back on Python's convention for an unexpected keyword."""
+
+    def __init__(self, message: str, keys: Iterable[str] = ()):  # one-argument form: Gymnasium re-raises type(e)(text)
+        super().__init__(message)
+        self.keys = list(keys)
+
+
 def _si(dimension: str):
     def convert(value):
         try:
@@ -203,7 +213,7 @@ def build_config(
     unknown = sorted(set(data) - set(allowed))
     where = f"{env_id}: " if env_id else ""
     if unknown:
-        raise ConfigError(f"{where}unknown config key(s) {unknown}; allowed keys: {allowed}")
+        raise UnknownConfigKeyError(f"{where}unknown config key(s) {unknown}; allowed keys: {allowed}", unknown)
     try:
         return config_cls(**data)
     except ValidationError as err:

@@ -12,6 +12,7 @@ import gymnasium.vector
 import numpy as np
 
 from mec_marl import registry
+from mec_marl.config import UnknownConfigKeyError
 
 
 class SingleAgentEnv(gymnasium.Env):
@@ -56,8 +57,19 @@ class SingleAgentEnv(gymnasium.Env):
 
 
 def make_single_agent(env_id: str, render_mode=None, **config) -> SingleAgentEnv:
-    """Entry point of the Gymnasium ids."""
-    return SingleAgentEnv(registry.make(env_id, render_mode=render_mode, **config))
+    """Entry point of the Gymnasium ids.
+
+    An unknown config key raises :class:`~mec_marl.config.UnknownConfigKeyError`
+    (a ``ConfigError`` and a ``TypeError``) worded as Python words an unexpected
+    keyword, which libraries that probe optional keywords (TorchRL's ``GymEnv``
+    and ``frameskip``) recognise and drop.
+    """
+    try:
+        return SingleAgentEnv(registry.make(env_id, render_mode=render_mode, **config))
+    except UnknownConfigKeyError as err:
+        raise UnknownConfigKeyError(
+            f"make_single_agent() got an unexpected keyword argument {err.keys[0]!r} ({err})", err.keys
+        ) from None
 
 
 class SingleAgentVectorEnv(gymnasium.vector.VectorEnv):
