@@ -28,6 +28,9 @@ class EnvEntry:
 
 ENVS: dict[str, EnvEntry] = {
     "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "papers/000_138f3a7c34bc9218.txt"),
+    "smart_community_v0": EnvEntry(
+        "smart_community_v0", "mec_marl.envs.smart_community", None, "papers/001_fd77d9940cdf84fa.txt"
+    ),
 }
 
 
