@@ -133,6 +133,7 @@ from mec_marl.docs import env_page
 from mec_marl.envs.base import MecParallelEnv
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
+from mec_marl.physics import queues
 from mec_marl.envs.smart_community_physics import AGENT_PREFIX, subslot, observation_width, observe_one
 
 OBS_CEILING = 1e6
@@ -243,6 +244,7 @@ class SmartCommunityState:
 
     Attributes:
         head: ``(*b, m, n)`` index of each ED's head-of-queue task (tasks before it left).
+        tail: ``(*b, m, n)`` tasks arrived before the current boundary; the buffer is ``[head, tail)``.
         busy_until: ``(*b, m, n)`` time (s) at which each ED is free again.
         battery: ``(*b, m, n)`` b (J) at the start of the sub-slot.
         offload: ``(*b, m, n)`` bool, the last decision alpha (for rendering).
@@ -251,6 +253,7 @@ class SmartCommunityState:
     """
 
     head: np.ndarray
+    tail: np.ndarray
     busy_until: np.ndarray
     battery: np.ndarray
     offload: np.ndarray
@@ -264,8 +267,6 @@ def gain_of(distance, config: SmartCommunityConfig) -> np.ndarray:
 
 
 def _draw(config: SmartCommunityConfig, rng: np.random.Generator, batch_shape: tuple = ()) -> dict:
-    from mec_marl.physics import queues
-
     b, m, n, k = tuple(batch_shape), config.n_communities, config.n_devices, config.task_capacity
     out = {
         "distance": rng.uniform(*config.distance_range, size=b + (m, n)),
@@ -323,7 +324,7 @@ def check_instance(config: SmartCommunityConfig, instance) -> SmartCommunityInst
             raise ValueError(f"{name}: instance.{field} must be finite" + (" or +inf" if field == "arrival_time" else ""))
         if field == "weights" and np.any(arr < 0):
             raise ValueError(f"{name}: instance.weights must be non-negative")
-        if field == "arrival_time" and (np.any(arr < 0) or np.any(np.diff(arr, axis=-1) < 0)):
+        if field == "arrival_time" and (np.any(arr < 0) or np.any(arr[..., 1:] < arr[..., :-1])):
             raise ValueError(f"{name}: instance.arrival_time must be non-negative and non-decreasing per ED")
         if field not in ("weights", "arrival_time") and np.any(arr <= 0):
             raise ValueError(f"{name}: instance.{field} must be positive")
@@ -347,6 +348,7 @@ def initial_state(config: SmartCommunityConfig, instance: SmartCommunityInstance
     shape = instance.distance.shape
     return SmartCommunityState(
         head=np.zeros(shape, dtype=np.int64),
+        tail=np.zeros(shape, dtype=np.int64),  # arrivals are after t = 0: nothing can start at reset
         busy_until=np.zeros(shape),
         battery=np.full(shape, config.initial_battery * config.battery_capacity),
         offload=np.zeros(shape, dtype=bool),
@@ -426,10 +428,7 @@ def topology(config, instance, state) -> dict:
 def summary(config, instance, state) -> str:
     lines = [f"smart_community_v0  m={config.n_communities} n={config.n_devices}  "
              f"step {int(state.t)}/{config.episode_length}"]
-    from mec_marl.physics import queues
-
-    now = float(state.t) * config.sub_slot_length
-    queued = queues.length(instance.arrival_time, state.head, np.full(state.head.shape, now))
+    queued = np.maximum(state.tail - state.head, 0)
     for i in range(config.n_communities):
         row = " ".join(
             f"[{'E' if state.offload[i, j] else 'L'} q{int(queued[i, j])} b{state.battery[i, j]:5.1f}]"

@@ -41,7 +41,7 @@ def head_task(config, instance, state):
     now = (state.t * config.sub_slot_length)[..., None, None]
     arrival = queues.head_value(instance.arrival_time, state.head)
     idle = state.busy_until <= now + TIME_EPS
-    has_task = idle & (state.head < instance.arrival_time.shape[-1]) & (arrival < now)
+    has_task = idle & (state.head < state.tail)
     data = queues.head_value(instance.data_size, state.head)
     cycles = queues.head_value(instance.cycles, state.head)
     return now, arrival, data, cycles, has_task
@@ -86,6 +86,7 @@ def subslot(config, instance, state, action, state_cls):
     next_now = ((state.t + 1) * tau)[..., None, None]
     started_head = state.head + has_task
     head, dropped = queues.expire(instance.arrival_time, started_head, next_now, deadline)
+    tail = queues.arrived(instance.arrival_time, next_now)
     # A dropped task waited from its arrival to the boundary where it is dropped (>= T_d).
     dropped_waiting = dropped * next_now - queues.window_sum(instance.arrival_time, started_head, head)
 
@@ -115,7 +116,7 @@ def subslot(config, instance, state, action, state_cls):
         "dropped": dropped.astype(np.int64),
         "battery": new_battery,
         "battery_case": case.astype(np.int64),
-        "queue_length": queues.length(instance.arrival_time, head, next_now).astype(np.int64),
+        "queue_length": np.maximum(tail - head, 0).astype(np.int64),
         "objective": np.where(has_task, cost, 0.0).sum(axis=-1),
         "tasks": tasks.astype(float),
         "successes": successes.astype(float),
@@ -127,7 +128,7 @@ def subslot(config, instance, state, action, state_cls):
         "avg_waiting_time": waiting_sum * per_task,
     }
     new_state = state_cls(
-        head=head, busy_until=busy_until, battery=new_battery, offload=alpha, case=case, t=state.t + 1
+        head=head, tail=tail, busy_until=busy_until, battery=new_battery, offload=alpha, case=case, t=state.t + 1
     )
     return new_state, rewards, infos
 
@@ -137,7 +138,6 @@ def empty_infos(config, instance, state) -> dict:
     shape = instance.distance.shape
     zeros, izeros = np.zeros(shape), np.zeros(shape, dtype=np.int64)
     scalar = np.zeros(shape[:-1])
-    now = state.t * config.sub_slot_length
     out = {key: zeros for key in ("latency", "energy", "waiting", "bandwidth", "power", "cpu_freq", "edge_cpu")}
     out.update(
         offload=izeros,
@@ -146,7 +146,7 @@ def empty_infos(config, instance, state) -> dict:
         dropped=izeros,
         battery=state.battery.copy(),
         battery_case=state.case.copy(),
-        queue_length=queues.length(instance.arrival_time, state.head, now[..., None, None]).astype(np.int64),
+        queue_length=np.maximum(state.tail - state.head, 0).astype(np.int64),
     )
     for key in ("objective", "tasks", "successes", "energy_sum", "waiting_sum", "latency_sum",
                 "success_rate", "avg_energy", "avg_waiting_time"):
@@ -168,7 +168,7 @@ def observe_one(config, instance, state) -> np.ndarray:
         instance.distance / config.distance_range[1],
     ]
     if config.observation == "full":
-        queued = queues.length(instance.arrival_time, state.head, now)
+        queued = np.maximum(state.tail - state.head, 0)
         columns += [
             np.where(has_task, (now - arrival) / config.deadline, 0.0),
             queued / QUEUE_UNIT,
