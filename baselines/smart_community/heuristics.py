@@ -64,3 +64,20 @@ class SmartCommunityHeuristic:
         base = env.unwrapped
         actions = batch_actions(self.mode, base.config, base.instance, base.model_state)
         return {agent: actions[agent] for agent in env.agents}
+
+
+def levels(mode: str, episodes: int = 256, seed: int = 0, **config) -> dict:
+    """Mean episode metrics of a rule over ``episodes`` episodes (every community's), on the vector env.
+
+    What SPEC's reference levels are measured with: per episode and community,
+    success rate, energy and waiting time as ratios of sums over the episode's
+    tasks, then the mean over episodes and communities.
+    """
+    from mec_marl import vector
+
+    venv = vector.make("smart_community_v0", num_envs=episodes, **config)
+    venv.reset(seed=seed)
+    for _ in range(venv.config.episode_length):
+        _, _, _, _, infos = venv.step(batch_actions(mode, venv.config, venv.instance, venv.model_state))
+    keys = ("success_rate", "avg_energy", "avg_waiting_time", "return", "tasks")
+    return {k: float(np.nanmean([infos[a]["episode"][k] for a in venv.agents])) for k in keys}

@@ -1,0 +1,63 @@
+"""smart_community_v0 heuristics: the rules by hand, and their levels against SPEC's measurements."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mec_marl
+from baselines.smart_community import heuristics
+from mec_marl.envs.smart_community import SmartCommunityInstance
+
+G0 = 10**2.63
+
+
+def _instance(waits_ok: bool):
+    # One ED, one task at 0.1 s: at 0.4 s it has waited 0.3 s; C / f = 1.0 s (meets 1.5 s) or 1.25 s (does not).
+    cycles = 1.0e9 if waits_ok else 1.25e9
+    return SmartCommunityInstance(
+        distance=np.array([[50.0]]),
+        gain=G0 * np.array([[50.0]]) ** -4.0,
+        cpu_freq=np.array([[1e9]]),
+        power=np.array([[0.2]]),
+        weights=np.array([[0.8, 0.6, 15.0]]),
+        arrival_time=np.array([[[0.1]]]),
+        data_size=np.array([[[8e6]]]),
+        cycles=np.array([[[cycles]]]),
+    )
+
+
+@pytest.mark.parametrize("waits_ok,expected", [(True, 0), (False, 1)])
+def test_greedy_runs_locally_exactly_when_the_deadline_can_be_met(waits_ok, expected):
+    env = mec_marl.make("smart_community_v0", n_communities=1, n_devices=1)
+    env.reset(options={"instance": _instance(waits_ok)})
+    policy = heuristics.SmartCommunityHeuristic("greedy")
+    policy.reset(env, seed=0)
+    env.step(policy.act(None, env))
+    _, _, _, _, info = env.step(policy.act(None, env))
+    assert info["community_0"]["started"][0]
+    assert info["community_0"]["offload"][0] == expected
+
+
+def test_edge_gives_even_shares_to_the_subslots_offloaders():
+    raw = heuristics.encode(np.array([True, False, True]))
+    assert raw.tolist() == [1, -1, 1, 1, 1, 1, 1, 1, 1]
+
+
+def test_unknown_rule_is_refused():
+    with pytest.raises(ValueError, match="bogus"):
+        heuristics.SmartCommunityHeuristic("bogus")
+
+
+# SPEC's measured levels (realistic preset): success, energy (J), waiting (s).
+@pytest.mark.parametrize(
+    "mode,bandwidth,success,energy,waiting",
+    [("local", 15e6, 0.415, 10.68, 0.82), ("edge", 5e6, 0.19, None, 1.26), ("greedy", 25e6, 0.47, None, None)],
+)
+def test_heuristic_levels_match_spec(mode, bandwidth, success, energy, waiting):
+    got = heuristics.levels(mode, episodes=64, seed=3, bandwidth=bandwidth)
+    assert got["success_rate"] == pytest.approx(success, abs=0.03)
+    if energy is not None:
+        assert got["avg_energy"] == pytest.approx(energy, rel=0.05)
+    if waiting is not None:
+        assert got["avg_waiting_time"] == pytest.approx(waiting, abs=0.06)
