@@ -27,9 +27,13 @@ class EnvEntry:
 
 
 ENVS: dict[str, EnvEntry] = {
-    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "papers/000_138f3a7c34bc9218.txt"),
+    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "Li, Nakamura, Takase: Consistency-Preserving Deep Reinforcement Learning for Computation Offloading and Resource Allocation in MEC Environment (CPDRL)"),
     "smart_community_v0": EnvEntry(
-        "smart_community_v0", "mec_marl.envs.smart_community", None, "papers/001_fd77d9940cdf84fa.txt"
+        "smart_community_v0",
+        "mec_marl.envs.smart_community",
+        None,
+        "PFR-OA: Personalized Federated Deep Reinforcement Learning-based Computation Offloading and Resource "
+        "Allocation in multi-edge smart communities (IEEE Trans. Mobile Comput.)",
     ),
 }
 
