@@ -32,8 +32,8 @@ ENVS: dict[str, EnvEntry] = {
         "smart_community_v0",
         "mec_marl.envs.smart_community",
         None,
-        "PFR-OA: Personalized Federated Deep Reinforcement Learning-based Computation Offloading and Resource "
-        "Allocation in multi-edge smart communities (IEEE Trans. Mobile Comput.)",
+        "Chen, Xiong, Chen, Min, Li: Joint Computation Offloading and Resource Allocation in Multi-Edge Smart "
+        "Communities With Personalized Federated Deep Reinforcement Learning (PFR-OA)",
     ),
 }
 

@@ -1,8 +1,9 @@
 """Smart communities: m edge communities with task queues and harvesting batteries.
 
-PFR-OA: "Personalized Federated Deep Reinforcement Learning-based Computation
-Offloading and Resource Allocation in multi-edge smart communities" (IEEE
-Trans. Mobile Comput.; equation numbers below are the paper's, Sec. III-IV).
+Chen, Xiong, Chen, Min, Li, "Joint Computation Offloading and Resource
+Allocation in Multi-Edge Smart Communities With Personalized Federated Deep
+Reinforcement Learning" (IEEE Trans. Mobile Comput., 2024; the PFR-OA paper;
+equation numbers below are the paper's, Sec. III-IV).
 
 This environment is part of the mec-marl suite.
 
