@@ -244,3 +244,19 @@ def test_pinned_instance_validation_names_the_field():
 def test_bad_config_is_refused_naming_the_key(key, value):
     with pytest.raises(ConfigError, match=key):
         mec_marl.make("smart_community_v0", **{key: value})
+
+
+def test_boundary_tables_equal_the_direct_queue_functions():
+    rng = np.random.default_rng(0)
+    arrival = queues.poisson_arrivals(rng, 2.0, 30, (4, 3))
+    arrival[0, 0, 5:] = np.inf  # a short sequence, padded
+    arrival[1, 1, :3] = [0.4, 0.8, 1.9]  # arrivals exactly on boundaries and on s tau - T_d
+    arrival[1, 1] = np.sort(arrival[1, 1])
+    ready, stale, prefix = queues.arrival_tables(arrival, TAU, TD, 21)
+    for s in range(21):
+        now = s * TAU
+        np.testing.assert_array_equal(ready[..., s], queues.arrived(arrival, now))
+        np.testing.assert_array_equal(stale[..., s], queues.expire(arrival, np.zeros((4, 3), int), now, TD)[0])
+    start, stop = rng.integers(0, 10, (4, 3)), rng.integers(10, 31, (4, 3))
+    window = queues.head_value(prefix, stop) - queues.head_value(prefix, start)
+    np.testing.assert_allclose(window, queues.window_sum(np.where(np.isfinite(arrival), arrival, 0.0), start, stop))

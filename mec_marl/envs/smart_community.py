@@ -135,7 +135,13 @@ from mec_marl.envs.base import MecParallelEnv
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
 from mec_marl.physics import queues
-from mec_marl.envs.smart_community_physics import AGENT_PREFIX, subslot, observation_width, observe_one
+from mec_marl.envs.smart_community_physics import (
+    AGENT_PREFIX,
+    head_fields,
+    observation_width,
+    observe_one,
+    subslot,
+)
 
 OBS_CEILING = 1e6
 
@@ -223,6 +229,10 @@ class SmartCommunityInstance:
             ``inf`` for unused slots.
         data_size: ``(*b, m, n, K)`` D (bits).
         cycles: ``(*b, m, n, K)`` C (cycles).
+        ready_count: ``(*b, m, n, L + 1)`` tasks arrived before boundary s (s = 0 .. L, L the
+            episode length); derived from ``arrival_time`` (``None`` in a hand-built instance).
+        stale_count: ``(*b, m, n, L + 1)`` tasks that have waited >= T_d at boundary s; derived.
+        arrival_prefix: ``(*b, m, n, K + 1)`` sums of the first k arrival times; derived.
     """
 
     distance: np.ndarray
@@ -233,6 +243,9 @@ class SmartCommunityInstance:
     arrival_time: np.ndarray
     data_size: np.ndarray
     cycles: np.ndarray
+    ready_count: np.ndarray | None = None
+    stale_count: np.ndarray | None = None
+    arrival_prefix: np.ndarray | None = None
 
     @property
     def batch_shape(self) -> tuple:
@@ -246,6 +259,8 @@ class SmartCommunityState:
     Attributes:
         head: ``(*b, m, n)`` index of each ED's head-of-queue task (tasks before it left).
         tail: ``(*b, m, n)`` tasks arrived before the current boundary; the buffer is ``[head, tail)``.
+        head_arrival, head_data, head_cycles: ``(*b, m, n)`` the head task's arrival time (s), D
+            and C (the instance's entries at ``head``, kept so that a step re-reads only the heads that moved).
         busy_until: ``(*b, m, n)`` time (s) at which each ED is free again.
         battery: ``(*b, m, n)`` b (J) at the start of the sub-slot.
         offload: ``(*b, m, n)`` bool, the last decision alpha (for rendering).
@@ -255,6 +270,9 @@ class SmartCommunityState:
 
     head: np.ndarray
     tail: np.ndarray
+    head_arrival: np.ndarray
+    head_data: np.ndarray
+    head_cycles: np.ndarray
     busy_until: np.ndarray
     battery: np.ndarray
     offload: np.ndarray
@@ -288,8 +306,16 @@ def _draw(config: SmartCommunityConfig, rng: np.random.Generator, batch_shape: t
     return out
 
 
+def with_tables(instance: SmartCommunityInstance, config: SmartCommunityConfig) -> SmartCommunityInstance:
+    """``instance`` with the per-boundary queue tables derived from its arrivals (the step's fast path)."""
+    ready, stale, prefix = queues.arrival_tables(
+        instance.arrival_time, config.sub_slot_length, config.deadline, config.episode_length + 1
+    )
+    return dataclasses.replace(instance, ready_count=ready, stale_count=stale, arrival_prefix=prefix)
+
+
 def _build(config: SmartCommunityConfig, parts: dict) -> SmartCommunityInstance:
-    return SmartCommunityInstance(gain=gain_of(parts["distance"], config), **parts)
+    return with_tables(SmartCommunityInstance(gain=gain_of(parts["distance"], config), **parts), config)
 
 
 def sample_instance(config, rng: np.random.Generator, batch_shape: tuple = ()) -> SmartCommunityInstance:
@@ -337,7 +363,7 @@ def check_instance(config: SmartCommunityConfig, instance) -> SmartCommunityInst
             f"{name}: instance.gain disagrees with g_0 l^-alpha for the distances "
             f"(gain_constant={config.gain_constant:g}, path_loss_exponent={config.path_loss_exponent:g})"
         )
-    return SmartCommunityInstance(**arrays)
+    return with_tables(SmartCommunityInstance(**arrays), config)
 
 
 # ------------------------------------------------------ the pure model
@@ -350,6 +376,7 @@ def initial_state(config: SmartCommunityConfig, instance: SmartCommunityInstance
     return SmartCommunityState(
         head=np.zeros(shape, dtype=np.int64),
         tail=np.zeros(shape, dtype=np.int64),  # arrivals are after t = 0: nothing can start at reset
+        **head_fields(instance, np.zeros(shape, dtype=np.int64)),
         busy_until=np.zeros(shape),
         battery=np.full(shape, config.initial_battery * config.battery_capacity),
         offload=np.zeros(shape, dtype=bool),

@@ -39,12 +39,17 @@ def decode(action, has_task, config):
 def head_task(config, instance, state):
     """Arrival time, D, C of each head-of-queue task, and whether the ED can start it now."""
     now = (state.t * config.sub_slot_length)[..., None, None]
-    arrival = queues.head_value(instance.arrival_time, state.head)
     idle = state.busy_until <= now + TIME_EPS
     has_task = idle & (state.head < state.tail)
-    data = queues.head_value(instance.data_size, state.head)
-    cycles = queues.head_value(instance.cycles, state.head)
-    return now, arrival, data, cycles, has_task
+    return now, state.head_arrival, state.head_data, state.head_cycles, has_task
+
+
+def head_fields(instance, head, changed=None, state=None) -> dict:
+    """The state's cached head-of-queue task (arrival, D, C), re-read only where the head moved."""
+    names = {"head_arrival": instance.arrival_time, "head_data": instance.data_size, "head_cycles": instance.cycles}
+    if changed is None:
+        return {key: queues.head_value(values, head) for key, values in names.items()}
+    return {key: queues.refresh(values, head, changed, getattr(state, key)) for key, values in names.items()}
 
 
 def subslot(config, instance, state, action, state_cls):
@@ -63,7 +68,7 @@ def subslot(config, instance, state, action, state_cls):
     rate = channel.shannon_rate(np.where(offload, bandwidth, 1.0), power, instance.gain, config.noise_power)  # eq. 1
     t_up = channel.upload_time(data, rate)  # eq. 2
     e_up = channel.upload_energy(power, t_up)  # eq. 3
-    t_edge = compute.edge_latency(cycles, np.where(offload, edge_cpu, 1.0))  # eq. 6
+    t_edge = cycles / np.where(offload, edge_cpu, 1.0)  # eq. 6: C / (beta F)
     e_edge = config.edge_power * t_edge  # eq. 7
 
     b = state.battery
@@ -84,11 +89,17 @@ def subslot(config, instance, state, action, state_cls):
 
     # The sub-slot ends: queued tasks whose waiting reaches T_d are dropped.
     next_now = ((state.t + 1) * tau)[..., None, None]
+    # (queues.expire / arrived / window_sum, read from the instance's per-boundary tables)
     started_head = state.head + has_task
-    head, dropped = queues.expire(instance.arrival_time, started_head, next_now, deadline)
-    tail = queues.arrived(instance.arrival_time, next_now)
+    head = np.maximum(started_head, queues.at_boundary(instance.stale_count, state.t + 1))
+    dropped = head - started_head
+    tail = queues.at_boundary(instance.ready_count, state.t + 1)
     # A dropped task waited from its arrival to the boundary where it is dropped (>= T_d).
-    dropped_waiting = dropped * next_now - queues.window_sum(instance.arrival_time, started_head, head)
+    has_dropped = dropped > 0
+    dropped_sum = queues.refresh(instance.arrival_prefix, head, has_dropped, np.zeros(head.shape)) - queues.refresh(
+        instance.arrival_prefix, started_head, has_dropped, np.zeros(head.shape)
+    )
+    dropped_waiting = dropped * next_now - dropped_sum
 
     q = instance.weights[..., :, None, :]  # (*b, m, 1, 3)
     cost = q[..., 0] * latency + q[..., 1] * energy  # eq. 19, success branch
@@ -128,7 +139,14 @@ def subslot(config, instance, state, action, state_cls):
         "avg_waiting_time": waiting_sum * per_task,
     }
     new_state = state_cls(
-        head=head, tail=tail, busy_until=busy_until, battery=new_battery, offload=alpha, case=case, t=state.t + 1
+        head=head,
+        tail=tail,
+        **head_fields(instance, head, head != state.head, state),
+        busy_until=busy_until,
+        battery=new_battery,
+        offload=alpha,
+        case=case,
+        t=state.t + 1,
     )
     return new_state, rewards, infos
 

@@ -63,3 +63,61 @@ def window_sum(values, start, stop) -> np.ndarray:
     k = np.arange(np.shape(values)[-1])
     inside = (k >= np.asarray(start)[..., None]) & (k < np.asarray(stop)[..., None])
     return np.where(inside, values, 0.0).sum(axis=-1)
+
+
+# ---- Per-boundary count tables: the fast path of ``arrived`` and ``expire`` (tests hold them equal).
+def boundary_slots(times, thresholds, strict: bool) -> np.ndarray:
+    """First index s of the shared, increasing ``thresholds`` at which each time counts:
+    ``time < thresholds[s]`` (``strict``) or ``time <= thresholds[s]``."""
+    return np.searchsorted(np.asarray(thresholds), np.asarray(times), side="right" if strict else "left")
+
+
+def counts_by_boundary(slots, n_boundaries: int) -> np.ndarray:
+    """``(..., K)`` slots -> ``(..., n_boundaries)`` with ``out[..., s] = #(slots <= s)``.
+
+    A cumulative histogram: one ``bincount`` over all rows at once (row r's
+    bins offset by r (n_boundaries + 1); slots past the last boundary land in
+    a spill bin that is dropped), then a cumulative sum along the boundaries.
+    """
+    slots = np.asarray(slots)
+    lead, k = slots.shape[:-1], slots.shape[-1]
+    flat = np.minimum(slots, n_boundaries).reshape(-1, k)
+    rows = flat.shape[0]
+    width = n_boundaries + 1
+    keys = (np.arange(rows)[:, None] * width + flat).ravel()
+    hist = np.bincount(keys, minlength=rows * width).reshape(rows, width)[:, :n_boundaries]
+    return np.cumsum(hist, axis=-1).reshape(lead + (n_boundaries,))
+
+
+def arrival_tables(arrival_time, sub_slot: float, deadline: float, n_boundaries: int):
+    """``(ready, stale, prefix)`` for boundaries s = 0 .. n_boundaries - 1 at times s tau:
+    ``ready[..., s] = arrived(arrival_time, s tau)``, ``stale[..., s]`` = tasks that have waited
+    >= ``deadline`` at s tau, and ``prefix[..., k]`` = sum of the first k (finite) arrival times."""
+    arrival_time = np.asarray(arrival_time, dtype=float)
+    boundaries = np.arange(n_boundaries) * sub_slot  # the same float expression as the step's clock
+    ready = counts_by_boundary(boundary_slots(arrival_time, boundaries, strict=True), n_boundaries)
+    stale = counts_by_boundary(boundary_slots(arrival_time, boundaries - deadline, strict=False), n_boundaries)
+    finite = np.where(np.isfinite(arrival_time), arrival_time, 0.0)
+    prefix = np.concatenate([np.zeros(arrival_time.shape[:-1] + (1,)), np.cumsum(finite, axis=-1)], axis=-1)
+    return ready, stale, prefix
+
+
+def at_boundary(table, t) -> np.ndarray:
+    """``table[..., t]`` per batch entry: ``table`` is ``(*b, m, n, S)``, ``t`` is ``(*b,)``."""
+    table = np.asarray(table)
+    index = np.asarray(t)[..., None, None, None]
+    index = np.broadcast_to(index, table.shape[:-1] + (1,))
+    return np.take_along_axis(table, index, axis=-1)[..., 0]
+
+
+def refresh(values, head, changed, current) -> np.ndarray:
+    """``current`` with ``values[..., head]`` read only where ``changed`` (the head moved).
+
+    Cheaper than :func:`head_value` over a whole batch when few heads move in a sub-slot.
+    """
+    out = np.array(current, copy=True)
+    where = np.nonzero(changed)
+    if where[0].size:
+        index = np.minimum(np.asarray(head)[where], np.shape(values)[-1] - 1)
+        out[where] = np.asarray(values)[where + (index,)]
+    return out
