@@ -122,3 +122,20 @@ def test_learner_budget_and_method_errors():
         learners.train("td3", budget={"epochs": 3})
     with pytest.raises(ValueError, match="f_q"):
         learners.train("pfr_oa", {"n_communities": 2, "n_devices": 2}, budget={**TINY, "f_q": 1.5})
+
+
+def test_dqn_discretisation_and_training(tmp_path):
+    import mec_marl
+    from baselines.smart_community import learners
+
+    table = learners.discrete_actions(2)
+    assert table.tolist() == [[-1, -1, 1, 1, 1, 1], [1, -1, 1, 1, 1, 1], [-1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]]
+    kwargs = {"n_communities": 1, "n_devices": 2, "max_cycles": 80}
+    policy = learners.train("dqn", kwargs, seed=0, budget={k: v for k, v in TINY.items() if k != "f_p"})
+    policy.save(tmp_path / "dqn")
+    loaded = learners.load(tmp_path / "dqn")
+    env = mec_marl.make("smart_community_v0", **kwargs)
+    obs, _ = env.reset(seed=1)
+    a, b = policy.act(obs, env), loaded.act(obs, env)
+    assert a["community_0"].tolist() == b["community_0"].tolist()
+    assert a["community_0"].tolist() in table.tolist()

@@ -5,6 +5,9 @@ a seed of its own): communities share no physics, only (for the federated
 methods) network weights through :class:`baselines.federated.Federation`.
 
 * ``td3`` / ``ddpg``: SB3 TD3 / DDPG per community, no collaboration.
+* ``dqn``: SB3 DQN per community over a discretised action (:func:`discrete_actions`):
+  one of the 2^n offloading subsets, with even bandwidth and CPU shares among
+  the offloaders (the Edge heuristic's allocation).
 * ``mcf_td3``: TD3 per community + FedAvg of actor and twin critics every f_p episodes.
 * ``pfr_oa``: :class:`ProximalTD3` (TD3 with the proximal term of eq. 23 on the
   critics and of Alg. 1 line 18 on the actor, actor delay f_a) + partial-greedy
@@ -24,16 +27,18 @@ from pathlib import Path
 
 import numpy as np
 import torch as th
-from stable_baselines3 import DDPG, TD3
+from gymnasium import spaces
+from stable_baselines3 import DDPG, DQN, TD3
 from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.utils import polyak_update
+from stable_baselines3.common.vec_env import VecEnvWrapper
 from torch.nn import functional as F
 
 from baselines.federated import FederatedConfig, Federation, SB3Member
 from mec_marl.adapters.sb3 import SB3VecEnv
 
 ENV_ID = "smart_community_v0"
-METHODS = ("td3", "ddpg", "mcf_td3", "pfr_oa")
+METHODS = ("td3", "ddpg", "dqn", "mcf_td3", "pfr_oa")
 DEFAULTS = {
     "total_steps": 4000,  # transitions per community
     "num_envs": 4,
@@ -51,7 +56,35 @@ DEFAULTS = {
     "epsilon": 0.9,
     "participants": None,  # V; None: m - 1 (at least 1)
     "lambda_init": 0.01,
+    "exploration_fraction": 0.3,  # DQN only
 }
+MAX_DISCRETE_DEVICES = 10  # 2^n actions
+
+
+def discrete_actions(n: int) -> np.ndarray:
+    """``(2^n, 3n)`` raw actions: row k offloads the EDs whose bit is set in k, with even shares."""
+    if n > MAX_DISCRETE_DEVICES:
+        raise ValueError(f"dqn enumerates 2^n offloading subsets; n_devices={n} exceeds {MAX_DISCRETE_DEVICES}")
+    bits = (np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1
+    alpha = np.where(bits > 0, 1.0, -1.0)
+    return np.concatenate([alpha, np.ones_like(alpha), np.ones_like(alpha)], axis=-1).astype(np.float32)
+
+
+class DiscreteOffloading(VecEnvWrapper):
+    """An SB3 VecEnv with the Box action replaced by ``Discrete(2^n)`` (:func:`discrete_actions`)."""
+
+    def __init__(self, venv, n: int):
+        self.table = discrete_actions(n)
+        super().__init__(venv, action_space=spaces.Discrete(len(self.table)))
+
+    def reset(self):
+        return self.venv.reset()
+
+    def step_async(self, actions) -> None:
+        self.venv.step_async(self.table[np.asarray(actions, dtype=np.int64).reshape(-1)])
+
+    def step_wait(self):
+        return self.venv.step_wait()
 
 
 def _proximal(module, anchor: dict, prefix: str) -> th.Tensor:
@@ -114,9 +147,10 @@ class ProximalTD3(TD3):
 class CommunityPolicy:
     """Community i acts with model i (deterministic actor); a ``baselines.policy.Policy``."""
 
-    def __init__(self, models: list, name: str = "pfr_oa"):
+    def __init__(self, models: list, name: str = "pfr_oa", action_table: np.ndarray | None = None):
         self.models = list(models)
         self.name = name
+        self.action_table = action_table  # discrete index -> raw action (dqn)
 
     def reset(self, env, seed=None) -> None:
         m = env.unwrapped.config.n_communities
@@ -125,15 +159,21 @@ class CommunityPolicy:
 
     def act(self, observations: dict, env) -> dict:
         agents = env.unwrapped.possible_agents
-        return {a: self.models[agents.index(a)].predict(observations[a], deterministic=True)[0] for a in env.agents}
+        out = {}
+        for a in env.agents:
+            action = self.models[agents.index(a)].predict(observations[a], deterministic=True)[0]
+            out[a] = self.action_table[int(action)] if self.action_table is not None else action
+        return out
 
     def save(self, path) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         for i, model in enumerate(self.models):
             model.save(path / f"community_{i}.zip")
-        (path / "meta.json").write_text(json.dumps({"name": self.name, "algo": type(self.models[0]).__name__,
-                                                     "communities": len(self.models)}))
+        meta = {"name": self.name, "algo": type(self.models[0]).__name__, "communities": len(self.models)}
+        if self.action_table is not None:
+            meta["discrete_devices"] = self.action_table.shape[1] // 3
+        (path / "meta.json").write_text(json.dumps(meta))
 
 
 def load(path) -> CommunityPolicy:
@@ -143,14 +183,33 @@ def load(path) -> CommunityPolicy:
     if not meta_file.exists():
         raise FileNotFoundError(f"no saved smart_community policy at {path} (missing meta.json)")
     meta = json.loads(meta_file.read_text())
-    algo = {"TD3": TD3, "ProximalTD3": ProximalTD3, "DDPG": DDPG}[meta["algo"]]
+    algo = {"TD3": TD3, "ProximalTD3": ProximalTD3, "DDPG": DDPG, "DQN": DQN}[meta["algo"]]
     models = [algo.load(path / f"community_{i}.zip", device="cpu") for i in range(meta["communities"])]
-    return CommunityPolicy(models, meta["name"])
+    table = discrete_actions(meta["discrete_devices"]) if "discrete_devices" in meta else None
+    return CommunityPolicy(models, meta["name"], table)
 
 
 def _model(method: str, env_kwargs: dict, seed: int, hp: dict, community: int):
     venv = SB3VecEnv(ENV_ID, num_envs=hp["num_envs"], **{**env_kwargs, "n_communities": 1})
     venv.seed(seed * 1000 + community)
+    if method == "dqn":
+        venv = DiscreteOffloading(venv, venv.action_space.shape[0] // 3)
+        return DQN(
+            "MlpPolicy",
+            venv,
+            gamma=hp["gamma"],
+            learning_rate=hp["learning_rate"],
+            batch_size=hp["batch_size"],
+            learning_starts=hp["learning_starts"],
+            buffer_size=hp["buffer_size"],
+            exploration_fraction=hp["exploration_fraction"],
+            tau=hp["tau"],
+            target_update_interval=1,
+            policy_kwargs={"net_arch": list(hp["net_arch"])},
+            seed=seed * 1000 + community,
+            device="cpu",
+            verbose=0,
+        )
     n_actions = venv.action_space.shape[0]
     common = dict(
         gamma=hp["gamma"],
@@ -167,9 +226,8 @@ def _model(method: str, env_kwargs: dict, seed: int, hp: dict, community: int):
     )
     if method == "ddpg":
         return DDPG("MlpPolicy", venv, **common)
-    cls = ProximalTD3 if method == "pfr_oa" else TD3
-    if method == "mcf_td3":
-        cls = ProximalTD3  # records its training loss; lambda stays 0
+    # The federated methods record their training loss (the server sorts by it); for MCF-TD3 lambda stays 0.
+    cls = ProximalTD3 if method in ("pfr_oa", "mcf_td3") else TD3
     return cls("MlpPolicy", venv, policy_delay=hp["policy_delay"], **common)
 
 
@@ -189,10 +247,11 @@ def train(method: str, env_kwargs: dict | None = None, seed: int = 0, budget: di
     m = config.n_communities
     models = [_model(method, env_kwargs, seed, hp, i) for i in range(m)]
     total = int(hp["total_steps"])
-    if method in ("td3", "ddpg"):
+    if method in ("td3", "ddpg", "dqn"):
         for model in models:
             model.learn(total)
-        return CommunityPolicy(models, method)
+        table = discrete_actions(config.n_devices) if method == "dqn" else None
+        return CommunityPolicy(models, method, table)
     if method == "mcf_td3":
         fed = FederatedConfig.fedavg(f_p=hp["f_p"])
     else:
