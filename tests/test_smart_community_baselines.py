@@ -61,3 +61,15 @@ def test_heuristic_levels_match_spec(mode, bandwidth, success, energy, waiting):
         assert got["avg_energy"] == pytest.approx(energy, rel=0.05)
     if waiting is not None:
         assert got["avg_waiting_time"] == pytest.approx(waiting, abs=0.06)
+
+
+def test_sweeps_move_the_way_fig_8_and_9_do():
+    # Fig. 8: more required cycles, lower reward; Fig. 9: a faster MEC server, higher reward (Edge), Local unmoved.
+    light = heuristics.levels("greedy", episodes=32, seed=1, cycles_range=(0.8e9, 0.96e9))
+    heavy = heuristics.levels("greedy", episodes=32, seed=1, cycles_range=(1.2e9, 1.44e9))
+    assert light["return"] > heavy["return"] and light["success_rate"] > heavy["success_rate"]
+    slow = heuristics.levels("edge", episodes=32, seed=1, edge_capacity=10e9)
+    fast = heuristics.levels("edge", episodes=32, seed=1, edge_capacity=30e9)
+    assert fast["return"] > slow["return"]
+    local = [heuristics.levels("local", episodes=8, seed=1, edge_capacity=f)["return"] for f in (10e9, 30e9)]
+    assert local[0] == local[1]
