@@ -17,8 +17,8 @@ QUICK_STEPS = 4000
 # name, kind, builder, description, paper label, default budget
 SPECS = [
     ("sc_local", "heuristic", "build_local", "every task on its ED", "Local", {}),
-    ("sc_edge", "heuristic", "build_edge", "every task offloaded, even shares among the sub-slot's offloaders", "Edge", {}),
-    ("sc_greedy", "heuristic", "build_greedy", "local when waiting + C/f meets T_d, else offloaded", "Greedy", {}),
+    ("sc_edge", "heuristic", "build_edge", "every task offloaded, even shares among the offloaders", "Edge", {}),
+    ("sc_greedy", "heuristic", "build_greedy", "local when waiting + C/f meets T_d, else edge", "Greedy", {}),
     ("sc_dqn", "learner", "build_dqn", "DQN per community over 2^n offloading subsets, even shares", "DQN",
      {"total_steps": QUICK_STEPS}),
     ("sc_ddpg", "learner", "build_ddpg", "DDPG per community (Stable-Baselines3)", "DDPG", {"total_steps": QUICK_STEPS}),

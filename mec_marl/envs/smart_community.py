@@ -366,7 +366,8 @@ def check_instance(config: SmartCommunityConfig, instance) -> SmartCommunityInst
             raise ValueError(f"{name}: instance.{field} has shape {arr.shape}, expected {want} (m={m}, n={n})")
         finite = np.isfinite(arr) | ((arr == np.inf) if field == "arrival_time" else False)
         if not np.all(finite):
-            raise ValueError(f"{name}: instance.{field} must be finite" + (" or +inf" if field == "arrival_time" else ""))
+            allowed = "finite or +inf" if field == "arrival_time" else "finite"
+            raise ValueError(f"{name}: instance.{field} must be {allowed}")
         if field == "weights" and np.any(arr < 0):
             raise ValueError(f"{name}: instance.weights must be non-negative")
         if field == "arrival_time" and (np.any(arr < 0) or np.any(arr[..., 1:] < arr[..., :-1])):

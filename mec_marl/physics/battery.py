@@ -68,7 +68,7 @@ def classify(started, offload, local_ok, upload_ok, edge_ok):
 def charge(case, local_energy, upload_energy, edge_energy, power, upload_time, edge_time, edge_power, sub_slot):
     """The energy each case takes from the battery (eq. 8-13), selected per ED."""
     return np.select(
-        [case == LOCAL_SUCCESS, case == LOCAL_FAILURE, case == EDGE_SUCCESS, case == UPLOAD_FAILURE, case == EDGE_FAILURE],
+        [case == code for code in (LOCAL_SUCCESS, LOCAL_FAILURE, EDGE_SUCCESS, UPLOAD_FAILURE, EDGE_FAILURE)],
         [
             local_charge(local_energy),
             local_charge(local_energy),
