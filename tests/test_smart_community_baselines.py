@@ -73,3 +73,18 @@ def test_sweeps_move_the_way_fig_8_and_9_do():
     assert fast["return"] > slow["return"]
     local = [heuristics.levels("local", episodes=8, seed=1, edge_capacity=f)["return"] for f in (10e9, 30e9)]
     assert local[0] == local[1]
+
+
+def test_the_papers_eight_methods_are_registered():
+    from baselines import registry
+
+    names = registry.list_methods("smart_community_v0")
+    assert names == sorted(["sc_local", "sc_edge", "sc_greedy", "sc_dqn", "sc_ddpg", "sc_td3", "mcf_td3", "pfr_oa"])
+    env = mec_marl.make("smart_community_v0", n_communities=2, n_devices=2, max_cycles=6, arrival_rate=5.0)
+    obs, _ = env.reset(seed=0)
+    policy = registry.get("sc_greedy").build("smart_community_v0", {})
+    policy.reset(env, seed=0)
+    while env.agents:
+        obs, _, _, _, infos = env.step(policy.act(obs, env))
+    assert infos["community_0"]["episode"]["tasks"] > 0
+    assert registry.get("pfr_oa").kind == "learner" and registry.get("pfr_oa").loader
