@@ -42,7 +42,7 @@ def test_wrap_env_pettingzoo_needs_no_glue(env_id, config):
     assert all("episode" in infos[a] for a in raw.possible_agents)
 
 
-def _ippo(env, rollouts: int):
+def _ippo(env, rollouts: int, directory):
     """skrl's IPPO with small MLPs; dict-valued settings spelled per agent (skrl 2.1's
     ``IPPO_CFG.expand`` rejects the empty-dict defaults as agent maps)."""
     from skrl.memories.torch import RandomMemory
@@ -61,6 +61,8 @@ def _ippo(env, rollouts: int):
     }
     memories = {a: RandomMemory(memory_size=rollouts, num_envs=env.num_envs, device=env.device) for a in env.possible_agents}
     cfg = IPPO_CFG(rollouts=rollouts, learning_epochs=1, mini_batches=1)
+    cfg.experiment.directory = str(directory)  # skrl writes runs/<date>_IPPO in the cwd by default
+    cfg.experiment.write_interval = cfg.experiment.checkpoint_interval = 0
     for field in dataclasses.fields(cfg):
         if getattr(cfg, field.name) == {}:
             setattr(cfg, field.name, {a: {} for a in env.possible_agents})
@@ -70,7 +72,7 @@ def _ippo(env, rollouts: int):
 
 
 @pytest.mark.parametrize("env_id", mec_marl.list_envs())
-def test_skrl_ippo_trains(env_id):
+def test_skrl_ippo_trains(env_id, tmp_path):
     from skrl.trainers.torch import SequentialTrainer
     from skrl.utils import set_seed
 
@@ -79,7 +81,7 @@ def test_skrl_ippo_trains(env_id):
         pytest.skip("the Gaussian policy of this test needs Box actions")
     set_seed(0)
     env = wrap_env(raw, wrapper="pettingzoo")
-    agent = _ippo(env, rollouts=8)
+    agent = _ippo(env, rollouts=8, directory=tmp_path)
     obs, _ = env.reset()
     states = env.state()
     for a in env.possible_agents:  # materialise the lazy layers before taking a snapshot
