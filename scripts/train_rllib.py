@@ -119,8 +119,9 @@ def main(argv=None) -> int:
             result = algo.train()
             row = summarise(result, time.perf_counter() - start)
             history.append(row)
-            print(f"iter {row['iteration']:3d}  return {row['episode_return_mean']}  "
-                  f"agent-steps/s {row['agent_steps_per_s']:.0f}", flush=True)
+            print(f"iter {row['iteration']:3d}  return {row['episode_return_mean']:.4g}  "
+                  f"agent-steps {row['agent_steps']:.0f} in {row['time_s']:.1f} s "
+                  f"({row['agent_steps_per_s']:.0f}/s)", flush=True)
         if args.out:
             out = Path(args.out)
             algo.save_to_path(str((out / "checkpoint").resolve()))
