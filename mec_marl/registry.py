@@ -28,6 +28,9 @@ class EnvEntry:
 
 ENVS: dict[str, EnvEntry] = {
     "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "papers/000_138f3a7c34bc9218.txt"),
+    "semantic_v0": EnvEntry(
+        "semantic_v0", "mec_marl.envs.semantic", "mec_marl/Semantic-v0", "papers/004_221864e4a42bedc3.txt"
+    ),
 }
 
 

@@ -35,6 +35,11 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         {"scenario": "cpdrl_kilobit", "n_devices": 3, "max_cycles": 7},
         {"n_devices": 10, "bandwidth_overuse": "execute"},
     ],
+    "semantic_v0": [
+        {"n_slots": 20},
+        {"agent_mode": "users", "n_ues": 4, "chi_mec": 2, "chi_mcc": 1, "n_slots": 15},
+        {"scenario": "semantic_scenario2", "n_slots": 10, "solver": "exact", "shadowing": "episode"},
+    ],
 }
 
 # Info keys that hold one entry per user (SPEC, "Shared contracts").
@@ -56,10 +61,21 @@ def _cpdrl_decisions(env):
     return {agent: offload}, {agent: local}
 
 
-DECISION_ACTIONS = {"cpdrl_v0": _cpdrl_decisions}
+def _semantic_decisions(env):
+    """Scores rising with the UE index vs falling: the top-chi UEs differ."""
+    from mec_marl.envs.semantic import encode_action
+
+    config = env.unwrapped.config
+    n = config.n_ues
+    first = np.arange(n) < max(config.chi_mec, 1)
+    return encode_action(config, first, first), encode_action(config, first[::-1], first[::-1])
+
+
+DECISION_ACTIONS = {"cpdrl_v0": _cpdrl_decisions, "semantic_v0": _semantic_decisions}
 SEEDED_DYNAMICS: set[str] = set()
 REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
     "cpdrl_v0": {"latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success", "objective"},
+    "semantic_v0": {"energy", "offload", "power", "cpu_freq", "edge_cpu", "objective", "system_power", "q_local"},
 }
 
 
