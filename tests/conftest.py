@@ -36,9 +36,9 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         {"n_devices": 10, "bandwidth_overuse": "execute"},
     ],
     "semantic_v0": [
-        {"n_slots": 20},
-        {"agent_mode": "users", "n_ues": 4, "chi_mec": 2, "chi_mcc": 1, "n_slots": 15},
-        {"scenario": "semantic_scenario2", "n_slots": 10, "solver": "exact", "shadowing": "episode"},
+        {"max_cycles": 20},
+        {"agent_mode": "users", "n_ues": 4, "chi_mec": 2, "chi_mcc": 1, "max_cycles": 15},
+        {"scenario": "semantic_scenario2", "max_cycles": 10, "solver": "exact", "shadowing": "episode"},
     ],
 }
 
@@ -93,13 +93,16 @@ def configs_for(env_id: str) -> list[dict]:
 def env_params(single_agent_gymnasium: bool = False) -> list:
     """pytest params ``(env_id, config)`` over every registered env.
 
-    With ``single_agent_gymnasium`` only the envs that register a Gymnasium id.
+    With ``single_agent_gymnasium`` only the envs that register a Gymnasium id,
+    in their configs with one agent (a ``users`` agent mode is multi-agent).
     """
     params = []
     for env_id in mec_marl.list_envs():
         if single_agent_gymnasium and not mec_marl.ENVS[env_id].gymnasium_id:
             continue
         for config in configs_for(env_id):
+            if single_agent_gymnasium and len(make_env(env_id, config).possible_agents) != 1:
+                continue
             params.append(pytest.param(env_id, dict(config), id=f"{env_id}-{_config_id(config)}"))
     return params
 

@@ -31,7 +31,7 @@ arrive per slot; queues are real-valued and start empty. Fading, shadowing
 and arrivals are pre-drawn into the instance over the episode's slots, so
 ``reset(options={"instance": inst})`` replays an episode exactly.
 
-**Episode.** ``n_slots`` slots of ``slot`` seconds (10 ms); no termination.
+**Episode.** ``max_cycles`` slots of ``slot`` seconds (10 ms); no termination.
 
 **Action.** ``controller``: ``Box(0, 1, (2I,))`` = [MEC scores | MCC scores],
 the relaxed (rho^E, rho^C) of the DRLH actor; ``users``: UE i sends its own
@@ -130,7 +130,7 @@ class SemanticConfig(EnvConfig):
     chi_mec: Integer = Field(4, ge=0, le=64, description="UEs associated with the MEC per slot (exactly)")
     chi_mcc: Integer = Field(2, ge=0, le=64, description="UEs associated with the MCC per slot (exactly)")
     slot: Seconds = Field(0.01, ge=1e-4, le=1.0, description="slot length tau (s)")
-    n_slots: Integer = Field(1000, ge=1, le=100_000, description="slots per episode")
+    max_cycles: Integer = Field(1000, ge=1, le=100_000, description="slots per episode")
     arrival_rate: float = Field(100.0, ge=0.0, le=1e5, description="Poisson arrival rate Lambda per UE (tasks/s)")
     q_local_max: Optional[float] = Field(5.0, ge=0.0, le=1e6, description="Q^L_max of eq. 3 (tasks); null: no bound")
     q_edge_max: Optional[float] = Field(1.0, ge=0.0, le=1e6, description="Q^E_max of eq. 4 (tasks); null: no bound")
@@ -183,10 +183,6 @@ class SemanticConfig(EnvConfig):
     @property
     def n_users(self) -> int:
         return self.n_ues
-
-    @property
-    def episode_length(self) -> int:
-        return self.n_slots
 
     @property
     def noise_psd(self) -> float:
@@ -293,7 +289,7 @@ def _pathloss(config: SemanticConfig, d_mec, d_mcc):
 
 
 def _draw(config: SemanticConfig, rng: np.random.Generator, batch_shape: tuple = ()):
-    n, b, T = config.n_ues, tuple(batch_shape), config.n_slots
+    n, b, T = config.n_ues, tuple(batch_shape), config.max_cycles
     lo, hi = config.radius_range
     radius = np.sqrt(rng.uniform(lo * lo, hi * hi, size=b + (n,)))  # uniform over the annulus' area
     angle = rng.uniform(0.0, 2.0 * np.pi, size=b + (n,))
@@ -331,7 +327,7 @@ def check_instance(config: SemanticConfig, instance) -> SemanticInstance:
     name = "semantic_v0"
     if not isinstance(instance, SemanticInstance):
         raise ValueError(f"{name}: options['instance'] must be a SemanticInstance, got {type(instance).__name__}")
-    n, T = config.n_ues, config.n_slots
+    n, T = config.n_ues, config.max_cycles
     shapes = {
         "position": (n, 2),
         "mcc_position": (2,),
@@ -351,7 +347,7 @@ def check_instance(config: SemanticConfig, instance) -> SemanticInstance:
         except (TypeError, ValueError):
             raise ValueError(f"{name}: instance.{field} is not numeric") from None
         if arr.shape != shape:
-            raise ValueError(f"{name}: instance.{field} has shape {arr.shape}, expected {shape} (n_ues={n}, n_slots={T})")
+            raise ValueError(f"{name}: instance.{field} has shape {arr.shape}, expected {shape} (n_ues={n}, max_cycles={T})")
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name}: instance.{field} must be finite")
         if field.startswith(("pathloss", "fading", "shadowing")) and np.any(arr <= 0):
@@ -531,7 +527,7 @@ def reset_infos(config: SemanticConfig, instance: SemanticInstance, state: Seman
 
 def _features(config: SemanticConfig, instance: SemanticInstance, state: SemanticState) -> np.ndarray:
     """``(*b, 6, I)``: channel features (MEC, MCC), Q^L, Q^E, Z^L, Z^E."""
-    t = np.minimum(state.t, config.n_slots)
+    t = np.minimum(state.t, config.max_cycles)
     gain_mec, gain_mcc = channel_gains(config, instance, t)
     sigma2 = config.noise_psd
     chan_mec = np.log10(config.p_max * gain_mec / (config.band_mec * sigma2))
@@ -593,7 +589,7 @@ def topology(config: SemanticConfig, instance: SemanticInstance, state: Semantic
 
 
 def summary(config: SemanticConfig, instance: SemanticInstance, state: SemanticState) -> str:
-    lines = [f"semantic_v0  I={config.n_ues}  slot {int(state.t)}/{config.n_slots}  v={config.lyapunov_v}"]
+    lines = [f"semantic_v0  I={config.n_ues}  slot {int(state.t)}/{config.max_cycles}  v={config.lyapunov_v}"]
     lines.append("  UE  MEC MCC     Q^L     Q^E     Z^L     Z^E  d_MEC (m)")
     for i in range(config.n_ues):
         lines.append(
@@ -663,7 +659,6 @@ __all__ = [
     "parallel_env",
     "env",
     "raw_env",
-    "SemanticConfig",
     "SemanticInstance",
     "SemanticState",
     "sample_instance",
