@@ -39,6 +39,24 @@ def all_actions(config) -> tuple[np.ndarray, np.ndarray]:
     return feasible_actions(config.n_ues, config.chi_mec, config.chi_mcc)
 
 
+def candidate_costs(env, rho_mec, rho_mcc, critic: str = "table", solver: str | None = None) -> np.ndarray:
+    """Per-slot objective (up to the arrival term) of ``(N, I)`` candidate associations.
+
+    ``critic="table"`` scores them from the per-UE cost table (4 solves per UE,
+    then a gather); ``"direct"`` solves P3 for every candidate, N x I problems in
+    one batched call (the paper's J*(rho) per candidate). Both give the same numbers.
+    """
+    if critic == "table":
+        return lyapunov.action_costs(critic_table(env, solver), rho_mec, rho_mcc)
+    if critic != "direct":
+        raise ValueError(f"unknown critic {critic!r}; allowed: ['table', 'direct']")
+    base = env.unwrapped
+    config, state = base.config, base.model_state
+    gain_mec, gain_mcc = semantic.channel_gains(config, base.instance, state.t)
+    problem = semantic.slot_problem(config, state, gain_mec, gain_mcc)
+    return lyapunov.solve(problem, config.hardware(), rho_mec, rho_mcc, solver or config.solver)["cost"].sum(-1)
+
+
 class RandomAssociationPolicy(RandomSource):
     """The paper's Random: a uniformly drawn feasible association every slot."""
 
@@ -62,15 +80,15 @@ class ExhaustivePolicy:
 
     name = "exhaustive"
 
-    def __init__(self, solver: str | None = None):
-        self.solver = solver
+    def __init__(self, solver: str | None = None, critic: str = "table"):
+        self.solver, self.critic = solver, critic
 
     def reset(self, env, seed=None):
         pass
 
     def choose(self, env) -> tuple[np.ndarray, np.ndarray]:
         rho_mec, rho_mcc = all_actions(env.unwrapped.config)
-        costs = lyapunov.action_costs(critic_table(env, self.solver), rho_mec, rho_mcc)
+        costs = candidate_costs(env, rho_mec, rho_mcc, self.critic, self.solver)
         best = int(np.argmin(costs))
         return rho_mec[best], rho_mcc[best]
 

@@ -1,0 +1,81 @@
+"""semantic_v0 methods: feasibility, the exhaustive optimum, the two critics, DRLH seeding and checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mec_marl
+from baselines.semantic import ExhaustivePolicy, GreedyPolicy, LongestQueuePolicy, RandomAssociationPolicy
+from baselines.semantic.drlh import DrlhPolicy
+from baselines.semantic.heuristics import all_actions, candidate_costs
+
+
+def run(policy, seed=0, **config):
+    env = mec_marl.make("semantic_v0", **{"max_cycles": 60, **config})
+    obs, _ = env.reset(seed=seed)
+    policy.reset(env, seed=seed)
+    rewards, infos = [], None
+    while env.agents:
+        obs, r, _, _, infos = env.step(policy.act(obs, env))
+        rewards.append(next(iter(r.values())))
+        info = next(iter(infos.values()))
+        assert info["rho_mec"].sum() == env.unwrapped.config.chi_mec
+        assert info["rho_mcc"].sum() == env.unwrapped.config.chi_mcc
+    return np.array(rewards), next(iter(infos.values()))["episode"]
+
+
+@pytest.mark.parametrize(
+    "policy", [RandomAssociationPolicy(), ExhaustivePolicy(), GreedyPolicy(), LongestQueuePolicy()], ids=lambda p: p.name
+)
+@pytest.mark.parametrize("mode", ["controller", "users"])
+def test_heuristics_run_in_both_agent_modes(policy, mode):
+    rewards, episode = run(policy, agent_mode=mode)
+    assert np.all(np.isfinite(rewards)) and episode["length"] == 60
+
+
+def test_exhaustive_beats_every_other_action_each_slot():
+    env = mec_marl.make("semantic_v0", max_cycles=5, arrival_rate=750.0, q_local_max=None, q_edge_max=None)
+    env.reset(seed=4)
+    policy = ExhaustivePolicy()
+    rho_mec, rho_mcc = all_actions(env.unwrapped.config)
+    for _ in range(5):
+        table = candidate_costs(env, rho_mec, rho_mcc, "table")
+        direct = candidate_costs(env, rho_mec, rho_mcc, "direct")
+        np.testing.assert_allclose(table, direct, rtol=1e-10)
+        choice = policy.choose(env)
+        k = np.flatnonzero((rho_mec == choice[0]).all(1) & (rho_mcc == choice[1]).all(1))[0]
+        assert table[k] == table.min()
+        # The critic's score is the env's -reward up to the arrival term (which no decision changes).
+        state, inst = env.unwrapped.model_state, env.unwrapped.instance
+        arrival_term = ((state.queue_local + state.virtual_local) * inst.arrivals[int(state.t)]).sum()
+        _, r, _, _, _ = env.step(policy.act(None, env))
+        assert -r["controller"] == pytest.approx(table[k] + arrival_term, rel=1e-9, abs=1e-9)
+
+
+def test_exhaustive_beats_random_on_power_and_queues():
+    _, ex = run(ExhaustivePolicy(), max_cycles=300)
+    _, rnd = run(RandomAssociationPolicy(), max_cycles=300)
+    assert ex["system_power"] < rnd["system_power"] and ex["queue_local"] < rnd["queue_local"]
+
+
+def test_drlh_is_seeded_and_checkpoints_round_trip(tmp_path):
+    a, b = DrlhPolicy(8, batch_size=32, seed=3), DrlhPolicy(8, batch_size=32, seed=3)
+    ra, _ = run(a, seed=1, max_cycles=200)
+    rb, _ = run(b, seed=1, max_cycles=200)
+    np.testing.assert_array_equal(ra, rb)
+    assert len(a.losses) > 5 and all(np.isfinite(a.losses))
+    a.save(tmp_path / "drlh.pt")
+    c = DrlhPolicy(8, batch_size=32, seed=99, learn=False)
+    c.load(tmp_path / "drlh.pt")
+    x = np.random.default_rng(0).random(48).astype(np.float32)
+    np.testing.assert_array_equal(a.relaxed(x), c.relaxed(x))
+    with pytest.raises(ValueError, match="hidden layers"):
+        DrlhPolicy(8, hidden=(16,)).load(tmp_path / "drlh.pt")
+
+
+def test_drlh_with_every_candidate_is_exhaustive():
+    """N_A = 1960 evaluates every feasible action: the same choices as exhaustive search."""
+    r_all, _ = run(DrlhPolicy(1960, learn=False), max_cycles=40)
+    r_ex, _ = run(ExhaustivePolicy(), max_cycles=40)
+    np.testing.assert_allclose(r_all, r_ex, rtol=1e-12)
