@@ -198,3 +198,14 @@ def test_pre_drawn_episode_randomness():
     env2 = mec_marl.make("semantic_v0", max_cycles=400, arrival_rate=300.0, shadowing="episode")
     env2.reset(seed=3)
     assert np.all(env2.unwrapped.instance.shadowing_mcc == env2.unwrapped.instance.shadowing_mcc[0])
+
+
+def test_slot_gather_with_batches_at_different_slots():
+    from mec_marl.envs.semantic import _at_slot
+
+    arr = np.arange(3 * 5 * 2, dtype=float).reshape(3, 5, 2)
+    t = np.array([0, 4, 2])
+    expected = np.stack([arr[0, 0], arr[1, 4], arr[2, 2]])
+    np.testing.assert_array_equal(_at_slot(arr, t), expected)
+    np.testing.assert_array_equal(_at_slot(arr, np.array([3, 3, 3])), arr[:, 3])
+    np.testing.assert_array_equal(_at_slot(arr[0], np.array(1)), arr[0, 1])

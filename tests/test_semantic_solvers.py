@@ -22,6 +22,8 @@ def random_problem(seed: int, n: int = 40, scale: float = 30.0) -> lyapunov.Slot
     """Queues over light to heavy load, channels from the env's own draws."""
     rng = np.random.default_rng(seed)
     q_l = rng.uniform(0, scale, n) * (rng.random(n) > 0.1)  # some empty queues
+    gain_mec = 10 ** rng.uniform(-12, -9, n)
+    gain_mcc = 10 ** rng.uniform(-14, -10, n)
     state = S.SemanticState(
         queue_local=q_l,
         queue_edge=rng.uniform(0, scale / 3, n),
@@ -29,10 +31,10 @@ def random_problem(seed: int, n: int = 40, scale: float = 30.0) -> lyapunov.Slot
         virtual_edge=rng.uniform(0, 5, n) * (rng.random(n) > 0.5),
         rho_mec=np.zeros(n, bool),
         rho_mcc=np.zeros(n, bool),
+        gain_mec=gain_mec,
+        gain_mcc=gain_mcc,
         t=np.zeros((), np.int64),
     )
-    gain_mec = 10 ** rng.uniform(-12, -9, n)
-    gain_mcc = 10 ** rng.uniform(-14, -10, n)
     return S.slot_problem(CONFIG, state, gain_mec, gain_mcc)
 
 
@@ -82,7 +84,7 @@ def test_closed_form_stationary_points_by_hand():
     gain_mec, gain_mcc = 1e-10, 1e-11
     problem = S.slot_problem(
         CONFIG,
-        S.SemanticState(*(np.array([x]) for x in (qL, qE, zL, zE)), np.zeros(1, bool), np.zeros(1, bool), np.zeros((), int)),
+        S.SemanticState(*(np.array([x]) for x in (qL, qE, zL, zE)), np.zeros(1, bool), np.zeros(1, bool), np.ones(1), np.ones(1), np.zeros((), int)),
         np.array([gain_mec]),
         np.array([gain_mcc]),
     )

@@ -30,7 +30,7 @@ def critic_table(env, solver: str | None = None) -> np.ndarray:
     """``(I, 2, 2)`` per-UE costs of the current slot (the model-based critic's table)."""
     base = env.unwrapped
     config, state = base.config, base.model_state
-    gain_mec, gain_mcc = semantic.channel_gains(config, base.instance, state.t)
+    gain_mec, gain_mcc = state.gain_mec, state.gain_mcc
     problem = semantic.slot_problem(config, state, gain_mec, gain_mcc)
     return lyapunov.cost_table(problem, config.hardware(), solver or config.solver)
 
@@ -52,7 +52,7 @@ def candidate_costs(env, rho_mec, rho_mcc, critic: str = "table", solver: str | 
         raise ValueError(f"unknown critic {critic!r}; allowed: ['table', 'direct']")
     base = env.unwrapped
     config, state = base.config, base.model_state
-    gain_mec, gain_mcc = semantic.channel_gains(config, base.instance, state.t)
+    gain_mec, gain_mcc = state.gain_mec, state.gain_mcc
     problem = semantic.slot_problem(config, state, gain_mec, gain_mcc)
     return lyapunov.solve(problem, config.hardware(), rho_mec, rho_mcc, solver or config.solver)["cost"].sum(-1)
 
@@ -126,7 +126,7 @@ class LongestQueuePolicy:
         config, state = base.config, base.model_state
         w_l = state.queue_local + state.virtual_local
         w_e = state.queue_edge + state.virtual_edge
-        _, gain_mcc = semantic.channel_gains(config, base.instance, state.t)
+        gain_mcc = state.gain_mcc
         tie = 1e-6 * np.log10(gain_mcc) / 20.0  # |tie| << one task
         return semantic.encode_action(
             config, top_chi(w_l - w_e, config.chi_mec), top_chi(w_l + tie, config.chi_mcc)

@@ -261,6 +261,8 @@ class SemanticState:
     Attributes:
         queue_local, queue_edge, virtual_local, virtual_edge: ``(*b, I)`` Q^L, Q^E, Z^L, Z^E (tasks).
         rho_mec, rho_mcc: ``(*b, I)`` bool, the last slot's association.
+        gain_mec, gain_mcc: ``(*b, I)`` |h^E|^2 and |h^C|^2 of slot ``t`` (from the instance;
+            kept so that the observation and the next step read them once).
         t: ``(*b,)`` slots taken.
     """
 
@@ -270,6 +272,8 @@ class SemanticState:
     virtual_edge: np.ndarray
     rho_mec: np.ndarray
     rho_mcc: np.ndarray
+    gain_mec: np.ndarray
+    gain_mcc: np.ndarray
     t: np.ndarray
 
 
@@ -370,6 +374,8 @@ def check_instance(config: SemanticConfig, instance) -> SemanticInstance:
 
 def initial_state(config: SemanticConfig, instance: SemanticInstance) -> SemanticState:
     zeros = np.zeros(instance.distance_mec.shape)
+    t = np.zeros(instance.batch_shape, dtype=np.int64)
+    gain_mec, gain_mcc = channel_gains(config, instance, t)
     return SemanticState(
         queue_local=zeros,
         queue_edge=zeros,
@@ -377,16 +383,23 @@ def initial_state(config: SemanticConfig, instance: SemanticInstance) -> Semanti
         virtual_edge=zeros,
         rho_mec=zeros > 0,
         rho_mcc=zeros > 0,
-        t=np.zeros(instance.batch_shape, dtype=np.int64),
+        gain_mec=gain_mec,
+        gain_mcc=gain_mcc,
+        t=t,
     )
 
 
 # ----------------------------------------------------------- per-slot problem
 def _at_slot(array, t):
     """``array[..., t, :]`` per batch entry: ``(*b, S, I)`` at ``(*b,)`` slots -> ``(*b, I)``."""
+    t = np.asarray(t)
     if array.ndim == 2:
         return array[int(t)]
-    return np.take_along_axis(array, np.asarray(t)[..., None, None], axis=-2)[..., 0, :]
+    flat_t = t.reshape(-1)
+    if flat_t.size and np.all(flat_t == flat_t[0]):  # batches step in lockstep: a plain slice
+        return array[..., int(flat_t[0]), :]
+    flat = array.reshape((-1,) + array.shape[-2:])
+    return flat[np.arange(flat.shape[0]), flat_t].reshape(t.shape + array.shape[-1:])
 
 
 def channel_gains(config: SemanticConfig, instance: SemanticInstance, t):
@@ -486,12 +499,13 @@ def _per_agent(config: SemanticConfig, value) -> dict:
 def step(config: SemanticConfig, instance: SemanticInstance, state: SemanticState, actions: dict):
     """Quantise -> P3.1-P3.4 (or exact) -> queues (eq. 1-2, 15-16) -> reward -G (eq. 22)."""
     rho_mec, rho_mcc = decode_action(config, actions)
-    gain_mec, gain_mcc = channel_gains(config, instance, state.t)
-    problem = slot_problem(config, state, gain_mec, gain_mcc)
+    problem = slot_problem(config, state, state.gain_mec, state.gain_mcc)
     alloc = lyapunov.solve(problem, config.hardware(), rho_mec, rho_mcc, config.solver)
     arrivals = _at_slot(instance.arrivals, state.t)
     q_local = queues.local_queue_update(state.queue_local, alloc["mu_local"], arrivals)
     q_edge = queues.edge_queue_update(state.queue_edge, alloc["mu_edge"], alloc["u_mec"])
+    t_next = state.t + 1
+    gain_mec, gain_mcc = channel_gains(config, instance, t_next)
     new = SemanticState(
         queue_local=q_local,
         queue_edge=q_edge,
@@ -499,7 +513,9 @@ def step(config: SemanticConfig, instance: SemanticInstance, state: SemanticStat
         virtual_edge=queues.virtual_queue_update(state.virtual_edge, q_edge, config.q_edge_max),
         rho_mec=rho_mec,
         rho_mcc=rho_mcc,
-        t=state.t + 1,
+        gain_mec=gain_mec,
+        gain_mcc=gain_mcc,
+        t=t_next,
     )
     # G of eq. 22: the solver's per-UE cost plus the arrival term w^L Lambda(t).
     objective = (alloc["cost"] + problem.weight_local * arrivals).sum(axis=-1)
@@ -527,11 +543,9 @@ def reset_infos(config: SemanticConfig, instance: SemanticInstance, state: Seman
 
 def _features(config: SemanticConfig, instance: SemanticInstance, state: SemanticState) -> np.ndarray:
     """``(*b, 6, I)``: channel features (MEC, MCC), Q^L, Q^E, Z^L, Z^E."""
-    t = np.minimum(state.t, config.max_cycles)
-    gain_mec, gain_mcc = channel_gains(config, instance, t)
     sigma2 = config.noise_psd
-    chan_mec = np.log10(config.p_max * gain_mec / (config.band_mec * sigma2))
-    chan_mcc = np.log10(config.p_max * gain_mcc / (config.band_mcc * sigma2))
+    chan_mec = np.log10(state.gain_mec * (config.p_max / (config.band_mec * sigma2)))
+    chan_mcc = np.log10(state.gain_mcc * (config.p_max / (config.band_mcc * sigma2)))
     return np.stack(
         [
             np.clip(chan_mec, -CHANNEL_CLIP, CHANNEL_CLIP),

@@ -28,10 +28,15 @@ def top_chi(scores, chi: int) -> np.ndarray:
     n = scores.shape[-1]
     if not 0 <= chi <= n:
         raise ValueError(f"chi must lie in [0, {n}], got {chi}")
-    order = np.argsort(-scores, axis=-1, kind="stable")[..., :chi]
-    mask = np.zeros(scores.shape, dtype=bool)
-    np.put_along_axis(mask, order, True, axis=-1)
-    return mask
+    if chi == 0:
+        return np.zeros(scores.shape, dtype=bool)
+    # The chi-th largest value v_th (Sec. IV-A); every score above it, then the
+    # lowest-index ties with it until exactly chi are set.
+    threshold = np.sort(scores, axis=-1)[..., n - chi, None]
+    above = scores > threshold
+    tied = scores == threshold
+    need = chi - above.sum(axis=-1, keepdims=True)
+    return above | (tied & (np.cumsum(tied, axis=-1) <= need))
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,0 +1,78 @@
+"""Measure semantic_v0's levels for the DRLH paper's methods (SPEC, semantic_v0).
+
+    python scripts/semantic_levels.py --scenario semantic_scenario1 --slots 6000 --seeds 0 1 \
+        --methods random exhaustive drlh_64 [--set solver=exact]
+
+Prints one Markdown row per method: time-average Q^L, Q^E, power (W) over the
+episode, mean +- std over seeds, and the mean decision time per slot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+import mec_marl
+from baselines.semantic import ExhaustivePolicy, GreedyPolicy, LongestQueuePolicy, RandomAssociationPolicy
+from baselines.semantic.drlh import DrlhPolicy
+from mec_marl.config import ConfigError, parse_overrides
+
+
+def make_policy(name: str):
+    fixed = {
+        "random": RandomAssociationPolicy,
+        "exhaustive": ExhaustivePolicy,
+        "greedy": GreedyPolicy,
+        "longest_queue": LongestQueuePolicy,
+    }
+    if name in fixed:
+        return fixed[name]()
+    if name.startswith("drlh_") and name[5:].isdigit():
+        return DrlhPolicy(int(name[5:]))
+    raise ValueError(f"unknown method {name!r}; allowed: {sorted(fixed)} or drlh_<N_A>")
+
+
+def measure(method: str, scenario: str, slots: int, seed: int, overrides: dict) -> dict:
+    env = mec_marl.make("semantic_v0", scenario=scenario, max_cycles=slots, **overrides)
+    policy = make_policy(method)
+    obs, _ = env.reset(seed=seed)
+    policy.reset(env, seed=seed)
+    decide = 0.0
+    while env.agents:
+        start = time.perf_counter()
+        actions = policy.act(obs, env)
+        decide += time.perf_counter() - start
+        obs, _, _, _, infos = env.step(actions)
+    episode = next(iter(infos.values()))["episode"]
+    return {**episode, "decision_ms": 1e3 * decide / slots}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="semantic_scenario1")
+    parser.add_argument("--slots", type=int, default=6000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--methods", nargs="+", default=["random", "exhaustive"])
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="config key=value")
+    args = parser.parse_args(argv)
+    try:
+        overrides = parse_overrides(args.overrides)
+        for name in args.methods:
+            make_policy(name)
+    except (ConfigError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print("| method | Q^L | Q^E | power (W) | decision (ms) |")
+    print("|---|---|---|---|---|")
+    for name in args.methods:
+        rows = [measure(name, args.scenario, args.slots, s, overrides) for s in args.seeds]
+        cell = lambda k: f"{np.mean([r[k] for r in rows]):.3g} +- {np.std([r[k] for r in rows]):.2g}"
+        print(f"| {name} | {cell('queue_local')} | {cell('queue_edge')} | {cell('system_power')} | {cell('decision_ms')} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
