@@ -27,9 +27,12 @@ class EnvEntry:
 
 
 ENVS: dict[str, EnvEntry] = {
-    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "papers/000_138f3a7c34bc9218.txt"),
+    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "Li, Nakamura, Takase: Consistency-Preserving Deep Reinforcement Learning for Computation Offloading and Resource Allocation in MEC Environment (CPDRL)"),
     "semantic_v0": EnvEntry(
-        "semantic_v0", "mec_marl.envs.semantic", "mec_marl/Semantic-v0", "papers/004_221864e4a42bedc3.txt"
+        "semantic_v0",
+        "mec_marl.envs.semantic",
+        "mec_marl/Semantic-v0",
+        "Ji, Qin: Computational Offloading in Semantic-Aware Cloud-Edge-End Collaborative Networks (DRLH)",
     ),
 }
 
