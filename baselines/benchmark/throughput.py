@@ -38,6 +38,8 @@ class Case:
 
 CASES = {case.env_id: case for case in [
     Case("cpdrl_v0", target_ratio=10.0, vector_target_rate=(8192, 3e6), vector_target_speedup=(1024, 100.0)),
+    # 50-slot episodes: an instance pre-draws its slots' fading and arrivals, (B, T, I) arrays.
+    Case("semantic_v0", config={"max_cycles": 50}, vector_target_rate=(8192, 1e6)),
 ]}
 
 
