@@ -36,15 +36,30 @@ def test_path_loss_models_by_hand():
     )
 
 
-def test_fading_draws_have_unit_mean_and_the_right_spread():
-    rng = np.random.default_rng(0)
-    ray = fading.rayleigh_power(rng, 400_000)
-    ric = fading.rician_power(rng, 3.0, 400_000)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fading_draws_have_unit_mean_and_the_right_spread(dtype):
+    u = np.random.default_rng(0).random((3, 400_000)).astype(dtype)
+    ray = fading.exponential(u[0])
+    normal = fading.standard_normal(u[1])
+    ric = fading.rician_power(normal[:200_000], normal[200_000:], 3.0)
+    assert ray.dtype == normal.dtype == ric.dtype == dtype
+    ray, ric, normal = ray.astype(float), ric.astype(float), normal.astype(float)
+    assert normal.mean() == pytest.approx(0.0, abs=0.01) and normal.std() == pytest.approx(1.0, abs=0.01)
     assert ray.mean() == pytest.approx(1.0, abs=0.01) and (ray**2).mean() == pytest.approx(2.0, abs=0.05)
     # Rician K = 3: E|h|^4 = (K^2 + 4K + 2) / (K + 1)^2 = 23 / 16.
     assert ric.mean() == pytest.approx(1.0, abs=0.01) and (ric**2).mean() == pytest.approx(23 / 16, abs=0.02)
-    shadow_db = 10 * np.log10(fading.lognormal_shadowing(rng, 8.0, 400_000))
+    shadow_db = 10 * np.log10(fading.lognormal_shadowing(normal, 8.0).astype(float))
     assert shadow_db.std() == pytest.approx(8.0, abs=0.05) and abs(shadow_db.mean()) < 0.05
+
+
+def test_poisson_arrivals_by_inversion():
+    u = np.random.default_rng(1).random(400_000)
+    for mean in (1.0, 7.5):
+        counts = queues.poisson_arrivals(u, mean)
+        assert counts.mean() == pytest.approx(mean, rel=0.01) and counts.var() == pytest.approx(mean, rel=0.02)
+        assert np.mean(counts == 0) == pytest.approx(math.exp(-mean), abs=2e-3)
+    assert queues.poisson_arrivals(np.array([0.0, 0.5]), 1.0).tolist() == [0.0, 1.0]  # CDF(0) = e^-1 = 0.37
+    assert queues.poisson_arrivals(u[:10], 0.0).tolist() == [0.0] * 10
 
 
 def test_semantic_accuracy_curve_and_threshold():

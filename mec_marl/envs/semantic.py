@@ -232,7 +232,9 @@ class SemanticInstance:
         distance_mcc: ``(*b, I)`` UE-MCC distance (m).
         pathloss_mec: ``(*b, I)`` large-scale power gain to the MEC (linear).
         pathloss_mcc: ``(*b, I)`` large-scale power gain to the MCC (linear).
-        fading_mec: ``(*b, T+1, I)`` Rayleigh |h~^E|^2 per slot (unit mean); slot T is the final observation's.
+        fading_mec: ``(*b, T+1, I)`` Rayleigh |h~^E|^2 per slot (unit mean); slot T is the final
+            observation's. Sampled instances hold the fading arrays in float32 (half the memory of
+            a batch's pre-drawn slots); pinned ones are converted to float64.
         fading_mcc: ``(*b, T+1, I)`` Rician |h~^C|^2 per slot (unit mean).
         shadowing_mcc: ``(*b, T+1, I)`` log-normal shadowing psi per slot (linear).
         arrivals: ``(*b, T, I)`` Poisson task arrivals per slot.
@@ -292,24 +294,44 @@ def _pathloss(config: SemanticConfig, d_mec, d_mcc):
     )
 
 
+def _uniform_count(config: SemanticConfig) -> tuple[int, int]:
+    """(float32 uniforms, float64 uniforms) per instance: fading block, then geometry and arrivals."""
+    n, slots = config.n_ues, config.max_cycles + 1
+    normals = 2 * slots * n + (slots * n if config.shadowing == "slot" else n)
+    normals += normals % 2  # Box-Muller pairs
+    return slots * n + normals, 2 * n + config.max_cycles * n
+
+
 def _draw(config: SemanticConfig, rng: np.random.Generator, batch_shape: tuple = ()):
-    n, b, T = config.n_ues, tuple(batch_shape), config.max_cycles
+    """The instance's randomness: two blocks of uniforms from its generator.
+
+    Fading and shadowing come from float32 uniforms (their transforms run in
+    float32 SIMD, several times faster than float64 libm calls); positions and
+    the Poisson inversion from float64 uniforms (a float32 uniform would cut
+    the arrival tail off beyond probability 6e-8).
+    """
+    n32, n64 = _uniform_count(config)
+    b = tuple(batch_shape)
+    return rng.random(b + (n32,), dtype=np.float32), rng.random(b + (n64,))
+
+
+def _build(config: SemanticConfig, u32: np.ndarray, u64: np.ndarray) -> SemanticInstance:
+    """Positions, per-slot fading, shadowing and arrivals from the uniforms (Sec. V, Table II)."""
+    n, T = config.n_ues, config.max_cycles
+    b, m = u64.shape[:-1], (T + 1) * n
     lo, hi = config.radius_range
-    radius = np.sqrt(rng.uniform(lo * lo, hi * hi, size=b + (n,)))  # uniform over the annulus' area
-    angle = rng.uniform(0.0, 2.0 * np.pi, size=b + (n,))
+    radius = np.sqrt(lo * lo + (hi * hi - lo * lo) * u64[..., :n])  # uniform over the annulus' area
+    angle = 2.0 * np.pi * u64[..., n : 2 * n]
     position = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
-    fade_mec = fading.rayleigh_power(rng, b + (T + 1, n))
-    fade_mcc = fading.rician_power(rng, config.rician_k, b + (T + 1, n))
+    arrivals = queues.poisson_arrivals(u64[..., 2 * n :], config.arrival_rate * config.slot).reshape(b + (T, n))
+    normal = fading.standard_normal(u32[..., m:])
+    fade_mec = fading.exponential(u32[..., :m]).reshape(b + (T + 1, n))
+    fade_mcc = fading.rician_power(normal[..., :m], normal[..., m : 2 * m], config.rician_k).reshape(b + (T + 1, n))
     if config.shadowing == "slot":
-        shadow = fading.lognormal_shadowing(rng, config.shadowing_std_db, b + (T + 1, n))
+        shadow = fading.lognormal_shadowing(normal[..., 2 * m : 3 * m], config.shadowing_std_db).reshape(b + (T + 1, n))
     else:
-        once = fading.lognormal_shadowing(rng, config.shadowing_std_db, b + (1, n))
-        shadow = np.repeat(once, T + 1, axis=-2)
-    arrivals = rng.poisson(config.arrival_rate * config.slot, size=b + (T, n)).astype(float)
-    return position, fade_mec, fade_mcc, shadow, arrivals
-
-
-def _build(config: SemanticConfig, position, fade_mec, fade_mcc, shadow, arrivals) -> SemanticInstance:
+        once = fading.lognormal_shadowing(normal[..., 2 * m : 2 * m + n], config.shadowing_std_db)
+        shadow = np.repeat(once.reshape(b + (1, n)), T + 1, axis=-2)
     mcc, d_mec, d_mcc = _geometry(config, position)
     pl_mec, pl_mcc = _pathloss(config, d_mec, d_mcc)
     return SemanticInstance(position, mcc, d_mec, d_mcc, pl_mec, pl_mcc, fade_mec, fade_mcc, shadow, arrivals)
@@ -321,8 +343,13 @@ def sample_instance(config: SemanticConfig, rng: np.random.Generator, batch_shap
 
 
 def sample_batch(config: SemanticConfig, rngs: list) -> SemanticInstance:
-    draws = [_draw(config, rng) for rng in rngs]
-    return _build(config, *(np.stack(parts) for parts in zip(*draws)))
+    """One instance per generator (its uniform blocks, as :func:`_draw`), transformed together."""
+    n32, n64 = _uniform_count(config)
+    u32, u64 = np.empty((len(rngs), n32), np.float32), np.empty((len(rngs), n64))
+    for rng, row32, row64 in zip(rngs, u32, u64):  # drawn in place: no per-instance arrays to stack
+        rng.random(out=row32, dtype=np.float32)
+        rng.random(out=row64)
+    return _build(config, u32, u64)
 
 
 def check_instance(config: SemanticConfig, instance) -> SemanticInstance:
@@ -544,8 +571,9 @@ def reset_infos(config: SemanticConfig, instance: SemanticInstance, state: Seman
 def _features(config: SemanticConfig, instance: SemanticInstance, state: SemanticState) -> np.ndarray:
     """``(*b, 6, I)``: channel features (MEC, MCC), Q^L, Q^E, Z^L, Z^E."""
     sigma2 = config.noise_psd
-    chan_mec = np.log10(state.gain_mec * (config.p_max / (config.band_mec * sigma2)))
-    chan_mcc = np.log10(state.gain_mcc * (config.p_max / (config.band_mcc * sigma2)))
+    # float32 like the observation space (and several times faster than a float64 log10).
+    chan_mec = np.log10((state.gain_mec * (config.p_max / (config.band_mec * sigma2))).astype(np.float32))
+    chan_mcc = np.log10((state.gain_mcc * (config.p_max / (config.band_mcc * sigma2))).astype(np.float32))
     return np.stack(
         [
             np.clip(chan_mec, -CHANNEL_CLIP, CHANNEL_CLIP),

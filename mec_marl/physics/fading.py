@@ -1,8 +1,10 @@
-"""Large-scale path loss in dB and small-scale fading draws (power gains |h~|^2).
+"""Large-scale path loss in dB and small-scale fading (power gains |h~|^2) from uniforms.
 
 Used by semantic_v0 (DRLH paper, Table II): Rayleigh fading to the MEC,
-Rician fading with log-normal shadowing to the MCC. Draws take an explicit
-generator; the power gains have unit mean.
+Rician fading with log-normal shadowing to the MCC. The draws are
+transforms of uniform variates on [0, 1) (inverse CDF, Box-Muller), so an
+env draws one block of uniforms per instance from that instance's generator
+and transforms a whole batch at once. The power gains have unit mean.
 """
 
 from __future__ import annotations
@@ -16,20 +18,32 @@ def log_distance_gain(distance_m, intercept_db: float, slope_db: float):
     return 10.0 ** (-(intercept_db + slope_db * np.log10(d_km)) / 10.0)
 
 
-def rayleigh_power(rng: np.random.Generator, size):
-    """|h~|^2 of unit-mean Rayleigh fading: Exp(1)."""
-    return rng.exponential(1.0, size=size)
+def exponential(uniform):
+    """Exp(1) by inversion, -log(1 - U): |h~|^2 of unit-mean Rayleigh fading (dtype kept)."""
+    u = np.asarray(uniform)
+    return -np.log1p(-u)
 
 
-def rician_power(rng: np.random.Generator, k_factor: float, size):
+def standard_normal(uniform):
+    """Box-Muller: an even-length last axis of uniforms -> as many N(0, 1) variates (dtype kept)."""
+    u = np.asarray(uniform)
+    half = u.shape[-1] // 2
+    radius = np.sqrt(2 * exponential(np.ascontiguousarray(u[..., :half])))
+    angle = np.ascontiguousarray(u[..., half : 2 * half]) * u.dtype.type(2 * np.pi)
+    return np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
+
+
+def rician_power(normal_re, normal_im, k_factor: float):
     """|h~|^2 of unit-mean Rician fading with K-factor ``k_factor`` (LOS / scattered power)."""
     los = np.sqrt(k_factor / (k_factor + 1.0))
     scale = np.sqrt(0.5 / (k_factor + 1.0))
-    re = los + scale * rng.standard_normal(size)
-    im = scale * rng.standard_normal(size)
+    re = np.asarray(normal_re)
+    re = re.dtype.type(los) + re.dtype.type(scale) * re
+    im = np.asarray(normal_im) * np.asarray(normal_im).dtype.type(scale)
     return re * re + im * im
 
 
-def lognormal_shadowing(rng: np.random.Generator, std_db: float, size):
-    """Linear shadowing factor 10^(X/10), X ~ N(0, std_db^2) dB."""
-    return 10.0 ** (std_db * rng.standard_normal(size) / 10.0)
+def lognormal_shadowing(normal, std_db: float):
+    """Linear shadowing factor 10^(X/10), X = std_db N(0, 1) dB (dtype kept)."""
+    x = np.asarray(normal)
+    return np.exp(x * x.dtype.type(std_db * np.log(10.0) / 10.0))

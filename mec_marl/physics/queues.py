@@ -42,3 +42,15 @@ def drift_plus_penalty(weight_local, weight_edge, local_rate, arrivals, edge_rat
         -weight_local * (local_rate - arrivals) - weight_edge * (edge_rate - offloaded_edge) + v * power
     )
     return per_ue.sum(axis=-1)
+
+
+def poisson_arrivals(uniform, mean: float):
+    """Poisson(``mean``) task counts by inversion of the CDF at uniforms on [0, 1) (eq. 1's Lambda(t))."""
+    u = np.asarray(uniform, dtype=float)
+    if mean <= 0.0:
+        return np.zeros(u.shape)
+    top = int(np.ceil(mean + 12.0 * np.sqrt(mean) + 20.0))  # P(N > top) < 1e-20
+    k = np.arange(top + 1)
+    log_pmf = k * np.log(mean) - mean - np.cumsum(np.log(np.maximum(k, 1)))
+    cdf = np.cumsum(np.exp(log_pmf))
+    return np.minimum(np.searchsorted(cdf, u, side="right"), top).astype(float)
