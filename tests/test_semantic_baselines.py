@@ -61,8 +61,8 @@ def test_exhaustive_beats_random_on_power_and_queues():
 
 def test_drlh_is_seeded_and_checkpoints_round_trip(tmp_path):
     a, b = DrlhPolicy(8, batch_size=32, seed=3), DrlhPolicy(8, batch_size=32, seed=3)
-    ra, _ = run(a, seed=1, max_cycles=200)
-    rb, _ = run(b, seed=1, max_cycles=200)
+    ra, _ = run(a, seed=1, max_cycles=50)
+    rb, _ = run(b, seed=1, max_cycles=50)
     np.testing.assert_array_equal(ra, rb)
     assert len(a.losses) > 5 and all(np.isfinite(a.losses))
     a.save(tmp_path / "drlh.pt")

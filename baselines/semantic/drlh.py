@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from baselines.learners.common import torch_threads
 from baselines.semantic.heuristics import candidate_costs
 from mec_marl.envs import semantic
 from mec_marl.solvers.quantize_topchi import nearest_candidates
@@ -105,6 +106,10 @@ class DrlhPolicy:
 
     # ------------------------------------------------------------- acting
     def act(self, observations, env):
+        with torch_threads(1):  # a small MLP: more threads only contend
+            return self._act(observations, env)
+
+    def _act(self, observations, env):
         config = env.unwrapped.config
         start = time.perf_counter()
         x = features(config, controller_observation(env, observations))
