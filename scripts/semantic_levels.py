@@ -23,17 +23,19 @@ from mec_marl.envs import semantic
 from mec_marl.solvers import lyapunov
 
 
-def make_policy(name: str):
+def make_policy(name: str, critic: str = "table"):
     fixed = {
         "random": RandomAssociationPolicy,
         "exhaustive": ExhaustivePolicy,
         "greedy": GreedyPolicy,
         "longest_queue": LongestQueuePolicy,
     }
+    if name == "exhaustive":
+        return ExhaustivePolicy(critic=critic)
     if name in fixed:
         return fixed[name]()
     if name.startswith("drlh_") and name[5:].isdigit():
-        return DrlhPolicy(int(name[5:]))
+        return DrlhPolicy(int(name[5:]), critic=critic)
     raise ValueError(f"unknown method {name!r}; allowed: {sorted(fixed)} or drlh_<N_A>")
 
 
@@ -49,9 +51,10 @@ def solver_gap(env, actions) -> tuple[float, float]:
     return closed - exact, abs(exact)
 
 
-def measure(method: str, scenario: str, slots: int, seed: int, overrides: dict, gap: bool = False) -> dict:
+def measure(method: str, scenario: str, slots: int, seed: int, overrides: dict, gap: bool = False,
+            critic: str = "table") -> dict:
     env = mec_marl.make("semantic_v0", scenario=scenario, max_cycles=slots, **overrides)
-    policy = make_policy(method)
+    policy = make_policy(method, critic)
     obs, _ = env.reset(seed=seed)
     policy.reset(env, seed=seed)
     decide, gaps = 0.0, []
@@ -80,6 +83,8 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", nargs="+", default=["random", "exhaustive"])
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config key=value")
     parser.add_argument("--gap", action="store_true", help="also report the closed forms' gap to the exact solver")
+    parser.add_argument("--critic", choices=["table", "direct"], default="table",
+                        help="score candidates from the per-UE cost table or by one solve per candidate")
     args = parser.parse_args(argv)
     try:
         overrides = parse_overrides(args.overrides)
@@ -91,7 +96,7 @@ def main(argv=None) -> int:
     print("| method | Q^L | Q^E | power (W) | decision (ms) |")
     print("|---|---|---|---|---|")
     for name in args.methods:
-        rows = [measure(name, args.scenario, args.slots, s, overrides, args.gap) for s in args.seeds]
+        rows = [measure(name, args.scenario, args.slots, s, overrides, args.gap, args.critic) for s in args.seeds]
         cell = lambda k: f"{np.mean([r[k] for r in rows]):.3g} +- {np.std([r[k] for r in rows]):.2g}"
         extra = f" gap {cell('gap_rel')} of |G|, on {cell('gap_slots')} of slots" if args.gap else ""
         print(f"| {name} | {cell('queue_local')} | {cell('queue_edge')} | {cell('system_power')} | {cell('decision_ms')} |{extra}")
