@@ -17,8 +17,8 @@ slot, where DROO trains every 10 frames: with 10, DRLH(8) never stabilised
 the queues of Scenario II within 15000 slots and DRLH(64) stayed ~20% above
 exhaustive search on power; with 1, DRLH(64) reached exhaustive search's
 levels within 6000 slots. Inputs are normalised (channel features / 10,
-log1p of the queues). ``decision_seconds`` times the decision only (actor,
-quantiser, critic), not the training step.
+log1p of the queues). ``decision_cpu_seconds`` records the CPU time of each
+decision (actor, quantiser, critic), without the training step.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class DrlhPolicy:
         self.name = name or f"drlh_{n_candidates}"
         self.net: nn.Module | None = None
         self.losses: list[float] = []
-        self.decision_seconds: list[float] = []
+        self.decision_cpu_seconds: list[float] = []
 
     # ------------------------------------------------------------ network
     def _build(self, n_ues: int) -> None:
@@ -111,14 +111,14 @@ class DrlhPolicy:
 
     def _act(self, observations, env):
         config = env.unwrapped.config
-        start = time.perf_counter()
+        start = time.process_time()
         x = features(config, controller_observation(env, observations))
         out = self.relaxed(x)
         n = config.n_ues
         cand_mec, cand_mcc = nearest_candidates(out[:n], out[n:], config.chi_mec, config.chi_mcc, self.n_candidates)
         best = int(np.argmin(candidate_costs(env, cand_mec, cand_mcc, self.critic)))  # eq. 23
         rho_mec, rho_mcc = cand_mec[best], cand_mcc[best]
-        self.decision_seconds.append(time.perf_counter() - start)
+        self.decision_cpu_seconds.append(time.process_time() - start)
         if self.learn:
             self._remember(x, np.concatenate([rho_mec, rho_mcc]).astype(np.float32))
         return semantic.encode_action(config, rho_mec, rho_mcc)
