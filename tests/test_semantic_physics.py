@@ -52,14 +52,14 @@ def test_fading_draws_have_unit_mean_and_the_right_spread(dtype):
     assert shadow_db.std() == pytest.approx(8.0, abs=0.05) and abs(shadow_db.mean()) < 0.05
 
 
-def test_poisson_arrivals_by_inversion():
+def test_poisson_counts_by_inversion():
     u = np.random.default_rng(1).random(400_000)
     for mean in (1.0, 7.5):
-        counts = queues.poisson_arrivals(u, mean)
+        counts = queues.poisson_counts(u, mean)
         assert counts.mean() == pytest.approx(mean, rel=0.01) and counts.var() == pytest.approx(mean, rel=0.02)
         assert np.mean(counts == 0) == pytest.approx(math.exp(-mean), abs=2e-3)
-    assert queues.poisson_arrivals(np.array([0.0, 0.5]), 1.0).tolist() == [0.0, 1.0]  # CDF(0) = e^-1 = 0.37
-    assert queues.poisson_arrivals(u[:10], 0.0).tolist() == [0.0] * 10
+    assert queues.poisson_counts(np.array([0.0, 0.5]), 1.0).tolist() == [0.0, 1.0]  # CDF(0) = e^-1 = 0.37
+    assert queues.poisson_counts(u[:10], 0.0).tolist() == [0.0] * 10
 
 
 def test_semantic_accuracy_curve_and_threshold():

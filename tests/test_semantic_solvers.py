@@ -12,7 +12,7 @@ import pytest
 from mec_marl.envs import semantic as S
 from mec_marl.solvers import lyapunov
 from mec_marl.solvers.quantize_topchi import feasible_actions, nearest_candidates, top_chi
-from mec_marl.solvers.reference_semantic import per_ue_optimum
+from mec_marl.solvers.reference import semantic_slot_reference
 
 CONFIG = S.SemanticConfig()
 HW = CONFIG.hardware()
@@ -44,7 +44,7 @@ def test_exact_solver_matches_cvxpy(seed):
     rng = np.random.default_rng(100 + seed)
     rho_e, rho_c = rng.random(40) < 0.5, rng.random(40) < 0.5
     ours = lyapunov.exact(problem, HW, rho_e, rho_c)
-    ref = per_ue_optimum(problem, HW, rho_e, rho_c)
+    ref = semantic_slot_reference(problem, HW, rho_e, rho_c)
     scale = 1.0 + np.abs(ref["cost"])
     assert np.all(ours["cost"] <= ref["cost"] + 1e-6 * scale), "exact solver worse than cvxpy"
     np.testing.assert_allclose(ours["cost"], ref["cost"], rtol=1e-6, atol=1e-6)

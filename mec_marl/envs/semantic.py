@@ -339,7 +339,7 @@ def _build(config: SemanticConfig, u32: np.ndarray, u64: np.ndarray) -> Semantic
     radius = np.sqrt(lo * lo + (hi * hi - lo * lo) * u64[..., :n])  # uniform over the annulus' area
     angle = 2.0 * np.pi * u64[..., n : 2 * n]
     position = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
-    arrivals = queues.poisson_arrivals(u64[..., 2 * n :], config.arrival_rate * config.slot).reshape(b + (T, n))
+    arrivals = queues.poisson_counts(u64[..., 2 * n :], config.arrival_rate * config.slot).reshape(b + (T, n))
     normal = fading.standard_normal(u32[..., m:])
     fade_mec = fading.exponential(u32[..., :m]).reshape(b + (T + 1, n))
     fade_mcc = fading.rician_power(normal[..., :m], normal[..., m : 2 * m], config.rician_k).reshape(b + (T + 1, n))
