@@ -74,6 +74,11 @@ def test_drlh_is_seeded_and_checkpoints_round_trip(tmp_path):
         DrlhPolicy(8, hidden=(16,)).load(tmp_path / "drlh.pt")
 
 
+def test_drlh_acts_in_users_mode():
+    rewards, episode = run(DrlhPolicy(4, batch_size=8), agent_mode="users", max_cycles=20)
+    assert np.all(np.isfinite(rewards)) and episode["length"] == 20
+
+
 def test_drlh_with_every_candidate_is_exhaustive():
     """N_A = 1960 evaluates every feasible action: the same choices as exhaustive search."""
     r_all, _ = run(DrlhPolicy(1960, learn=False), max_cycles=40)

@@ -6,7 +6,8 @@ turns it into N_A feasible candidates (the N_A most likely associations under
 the relaxed output, the first being the paper's top-chi action,
 :func:`~mec_marl.solvers.quantize_topchi.nearest_candidates`); the critic
 solves the allocation for each candidate (the env's own solver, P3.1-P3.4 by
-default) and the best is executed (eq. 23). The pair (Xi, best rho) enters a
+default) and the best is executed (eq. 23; ``critic="direct"`` solves each candidate, the paper's J*(rho), which
+for N_A <= 64 is cheaper than building the per-UE table). The pair (Xi, best rho) enters a
 replay memory, and every ``train_interval`` slots the actor takes one Adam
 step on the cross-entropy (eq. 24) of a sampled batch. Learning is online,
 as in the paper: running the policy for 15000 slots is its training.
@@ -62,7 +63,7 @@ class DrlhPolicy:
         batch_size: int = 128,
         train_interval: int = 1,
         learn: bool = True,
-        critic: str = "table",
+        critic: str = "direct",
         seed: int = 0,
         name: str | None = None,
     ):
