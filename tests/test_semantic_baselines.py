@@ -26,7 +26,9 @@ def run(policy, seed=0, **config):
 
 
 @pytest.mark.parametrize(
-    "policy", [RandomAssociationPolicy(), ExhaustivePolicy(), GreedyPolicy(), LongestQueuePolicy()], ids=lambda p: p.name
+    "policy",
+    [RandomAssociationPolicy(), ExhaustivePolicy(), GreedyPolicy(), LongestQueuePolicy()],
+    ids=lambda p: p.name,
 )
 @pytest.mark.parametrize("mode", ["controller", "users"])
 def test_heuristics_run_in_both_agent_modes(policy, mode):

@@ -141,13 +141,15 @@ def test_two_pinned_slots_by_hand():
     w_l, q_l = 4.0, 3.0
     h_mec = pathloss(100.0, 140.7, 36.7)
     h_mcc = pathloss(math.hypot(100.0 - 500.0, 0.0), 128.1, 37.6)
-    u_e = min(math.sqrt((TAU * N_L / L_EN) ** 3 * w_l / (3 * V * A_L)), q_l, TAU * F_L * N_L / L_EN, TAU * 1e6 / (S * K))
+    u_e_bar = math.sqrt((TAU * N_L / L_EN) ** 3 * w_l / (3 * V * A_L))
+    u_e = min(u_e_bar, q_l, TAU * F_L * N_L / L_EN, TAU * 1e6 / (S * K))
     b_c = 50e3
     u_c_bar = TAU * b_c / (S * K0) * math.log2(w_l * TAU * h_mcc / (math.log(2) * V * S * K0 * SIGMA2))
     u_c_max = TAU * b_c / (S * K0) * math.log2(1 + P_MAX * h_mcc / (b_c * SIGMA2))
     u_c = max(min(u_c_bar, q_l - u_e, u_c_max), 0.0)
     f_en = u_e * L_EN / (TAU * N_L)
-    f_l = min(math.sqrt(w_l * TAU * N_L / (3 * V * (L_EN + L_DE) * A_L)), F_L - f_en, (q_l - u_e - u_c) * 8e9 / (TAU * N_L))
+    f_bar = math.sqrt(w_l * TAU * N_L / (3 * V * (L_EN + L_DE) * A_L))
+    f_l = min(f_bar, F_L - f_en, (q_l - u_e - u_c) * 8e9 / (TAU * N_L))
     u_l = TAU * N_L * f_l / 8e9
     assert info["u_mec"][0] == pytest.approx(u_e, rel=1e-12)
     assert info["u_mcc"][0] == pytest.approx(u_c, rel=1e-12)

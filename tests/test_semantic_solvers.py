@@ -84,7 +84,10 @@ def test_closed_form_stationary_points_by_hand():
     gain_mec, gain_mcc = 1e-10, 1e-11
     problem = S.slot_problem(
         CONFIG,
-        S.SemanticState(*(np.array([x]) for x in (qL, qE, zL, zE)), np.zeros(1, bool), np.zeros(1, bool), np.ones(1), np.ones(1), np.zeros((), int)),
+        S.SemanticState(
+            *(np.array([x]) for x in (qL, qE, zL, zE)),
+            np.zeros(1, bool), np.zeros(1, bool), np.ones(1), np.ones(1), np.zeros((), int),
+        ),
         np.array([gain_mec]),
         np.array([gain_mcc]),
     )
@@ -97,7 +100,8 @@ def test_closed_form_stationary_points_by_hand():
     u_c_max = tau * b_c / sk0 * math.log2(1 + 0.1 * gain_mcc / (b_c * sigma2))
     u_c = max(min(u_c_bar, qL - u_e, u_c_max), 0.0)
     f_en = u_e * l_en / (tau * nL)
-    f_l = min(math.sqrt(wL * tau * nL / (3 * v * (l_en + l_de) * aL)), 1.2e9 - f_en, (qL - u_e - u_c) * (l_en + l_de) / (tau * nL))
+    f_bar = math.sqrt(wL * tau * nL / (3 * v * (l_en + l_de) * aL))
+    f_l = min(f_bar, 1.2e9 - f_en, (qL - u_e - u_c) * (l_en + l_de) / (tau * nL))
     f_e = min(math.sqrt(wE * tau * nE / (3 * v * l_de * aE)), 1.41e9, qE * l_de / (tau * nE))
     assert out["u_mec"][0] == pytest.approx(u_e, rel=1e-12)
     assert out["u_mcc"][0] == pytest.approx(u_c, rel=1e-12)
@@ -164,7 +168,9 @@ def test_nearest_candidates_are_the_most_likely_feasible_actions():
     assert cand_e.shape == (3, 16, 8)
     all_e, all_c = feasible_actions(8, 4, 2)
     for b in range(3):
-        ll = lambda e, c: (np.log(np.where(e, p_e[b], 1 - p_e[b])).sum(-1) + np.log(np.where(c, p_c[b], 1 - p_c[b])).sum(-1))
+        def ll(e, c):
+            return np.log(np.where(e, p_e[b], 1 - p_e[b])).sum(-1) + np.log(np.where(c, p_c[b], 1 - p_c[b])).sum(-1)
+
         brute = np.sort(ll(all_e, all_c))[::-1][:16]
         np.testing.assert_allclose(ll(cand_e[b], cand_c[b]), brute, rtol=1e-9)
         assert np.array_equal(cand_e[b, 0], top_chi(p_e[b], 4)) and np.array_equal(cand_c[b, 0], top_chi(p_c[b], 2))

@@ -171,7 +171,9 @@ class SemanticConfig(EnvConfig):
     bandwidth_mcc: Hertz = Field(50e3, ge=1e3, le=1e10, description="BW^C, MCC uplink (Hz)")
     noise_psd_dbm_per_hz: float = Field(-174.0, ge=-250.0, le=-100.0, description="sigma^2 (dBm/Hz)")
     p_max: Watt = Field(0.1, ge=1e-4, le=100.0, description="UE transmit power cap (W)")
-    radius_range: MetersRange = Field((50.0, 150.0), description="UE distance to the MEC U-area[lo, hi] (m), within [1, 1e4]")
+    radius_range: MetersRange = Field(
+        (50.0, 150.0), description="UE distance to the MEC, uniform over the annulus [lo, hi] (m), within [1, 1e4]"
+    )
     mcc_distance: Meters = Field(500.0, ge=1.0, le=1e5, description="MCC base station to the MEC (m)")
     pathloss_mec_db: tuple[float, float] = Field((140.7, 36.7), description="MEC path loss a + b log10(d_km) (dB)")
     pathloss_mcc_db: tuple[float, float] = Field((128.1, 37.6), description="MCC path loss a + b log10(d_km) (dB)")
@@ -394,7 +396,9 @@ def check_instance(config: SemanticConfig, instance) -> SemanticInstance:
         except (TypeError, ValueError):
             raise ValueError(f"{name}: instance.{field} is not numeric") from None
         if arr.shape != shape:
-            raise ValueError(f"{name}: instance.{field} has shape {arr.shape}, expected {shape} (n_ues={n}, max_cycles={T})")
+            raise ValueError(
+                f"{name}: instance.{field} has shape {arr.shape}, expected {shape} (n_ues={n}, max_cycles={T})"
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name}: instance.{field} must be finite")
         if field.startswith(("pathloss", "fading", "shadowing")) and np.any(arr <= 0):
@@ -694,7 +698,12 @@ MODEL = EnvModel(
 class SemanticEnv(MecParallelEnv):
     """The DRLH paper's cloud-edge-end network as a PettingZoo ParallelEnv; see the module docstring."""
 
-    metadata = {"name": "semantic_v0", "render_modes": ["ansi", "rgb_array"], "is_parallelizable": True, "render_fps": 4}
+    metadata = {
+        "name": "semantic_v0",
+        "render_modes": ["ansi", "rgb_array"],
+        "is_parallelizable": True,
+        "render_fps": 4,
+    }
     model = MODEL
 
 
