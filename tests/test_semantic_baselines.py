@@ -86,3 +86,24 @@ def test_drlh_with_every_candidate_is_exhaustive():
     r_all, _ = run(DrlhPolicy(1960, learn=False), max_cycles=40)
     r_ex, _ = run(ExhaustivePolicy(), max_cycles=40)
     np.testing.assert_allclose(r_all, r_ex, rtol=1e-12)
+
+
+def test_levels_script_prints_a_row_per_method_and_names_bad_input():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+
+    def script(*args):
+        return subprocess.run([sys.executable, "scripts/semantic_levels.py", *args], cwd=root,
+                              capture_output=True, text=True, timeout=300)
+
+    ok = script("--slots", "10", "--methods", "random", "exhaustive", "--gap")
+    assert ok.returncode == 0, ok.stderr
+    rows = [line for line in ok.stdout.splitlines() if line.startswith("| random") or line.startswith("| exhaustive")]
+    assert len(rows) == 2 and "gap" in rows[1]
+    bad = script("--methods", "nope")
+    assert bad.returncode == 2 and "unknown method 'nope'" in bad.stderr
+    bad = script("--set", "chi_mec=99")
+    assert bad.returncode == 2 and "chi_mec" in bad.stderr
