@@ -18,7 +18,6 @@ import numpy as np
 
 import mec_marl
 from baselines.semantic import ExhaustivePolicy, GreedyPolicy, LongestQueuePolicy, RandomAssociationPolicy
-from baselines.semantic.drlh import DrlhPolicy
 from mec_marl.config import ConfigError, parse_overrides
 from mec_marl.envs import semantic
 from mec_marl.solvers import lyapunov
@@ -36,6 +35,8 @@ def make_policy(name: str, critic: str = "table"):
     if name in fixed:
         return fixed[name]()
     if name.startswith("drlh_") and name[5:].isdigit():
+        from baselines.semantic.drlh import DrlhPolicy  # torch only when asked for
+
         return DrlhPolicy(int(name[5:]), critic=critic)
     raise ValueError(f"unknown method {name!r}; allowed: {sorted(fixed)} or drlh_<N_A>")
 
