@@ -104,3 +104,8 @@ register(Method("cpdrl", CPDRL, "learner", "baselines.learners.cpdrl:build_cpdrl
 from baselines.smart_community import methods as _smart_community  # noqa: E402
 
 _smart_community.register_all(register, Method)
+
+# DRLH paper (semantic_v0): exhaustive search, Random, DRLH(64/16/8), and two simple heuristics.
+from baselines.semantic import methods as _semantic  # noqa: E402
+
+_semantic.register_all(register, Method)

@@ -107,3 +107,22 @@ def test_levels_script_prints_a_row_per_method_and_names_bad_input():
     assert bad.returncode == 2 and "unknown method 'nope'" in bad.stderr
     bad = script("--set", "chi_mec=99")
     assert bad.returncode == 2 and "chi_mec" in bad.stderr
+
+
+def test_methods_are_registered_and_drlh_trains_through_the_registry(tmp_path):
+    from baselines import registry
+
+    names = {"sem_exhaustive", "sem_random", "sem_greedy", "sem_longest_queue", "drlh_64", "drlh_16", "drlh_8"}
+    assert names <= set(registry.list_methods("semantic_v0"))
+    method = registry.get("drlh_8", "semantic_v0")
+    policy = method.build("semantic_v0", {"n_ues": 4, "chi_mec": 2, "chi_mcc": 1}, seed=1,
+                          budget={"steps": 60, "batch_size": 16})
+    assert policy.name == "drlh_8" and not policy.learn
+    assert policy.history["slot"] == [60.0] and len(policy.history["system_power"]) == 1
+    rewards, _ = run(policy, n_ues=4, chi_mec=2, chi_mcc=1, max_cycles=10)
+    policy.save(tmp_path / "p.pt")
+    loaded = method.load(str(tmp_path / "p.pt"))
+    assert loaded.name == "drlh_8" and loaded.n_candidates == 8
+    np.testing.assert_array_equal(run(loaded, n_ues=4, chi_mec=2, chi_mcc=1, max_cycles=10)[0], rewards)
+    exhaustive = registry.get("sem_exhaustive").build("semantic_v0", {}, seed=0)
+    assert exhaustive.name == "sem_exhaustive"

@@ -143,7 +143,17 @@ class DrlhPolicy:
 
     # --------------------------------------------------------- checkpoints
     def save(self, path) -> None:
-        torch.save({"net": self.net.state_dict(), "n_ues": self._n_ues, "hidden": self.hidden}, path)
+        torch.save(
+            {
+                "net": self.net.state_dict(),
+                "n_ues": self._n_ues,
+                "hidden": list(self.hidden),
+                "n_candidates": self.n_candidates,
+                "name": self.name,
+                "critic": self.critic,
+            },
+            path,
+        )
 
     def load(self, path) -> None:
         data = torch.load(path, weights_only=True)
@@ -151,3 +161,49 @@ class DrlhPolicy:
             raise ValueError(f"checkpoint {path} has hidden layers {tuple(data['hidden'])}, policy has {self.hidden}")
         self._build(int(data["n_ues"]))
         self.net.load_state_dict(data["net"])
+
+
+def load(path) -> DrlhPolicy:
+    """A saved DRLH policy, frozen (``learn=False``), with its own N_A and name."""
+    data = torch.load(path, weights_only=True)
+    policy = DrlhPolicy(
+        int(data["n_candidates"]), hidden=tuple(data["hidden"]), learn=False, critic=data["critic"], name=data["name"]
+    )
+    policy.load(path)
+    return policy
+
+
+# Training curves keep one point per this many slots (Fig. 5 averages every 1000 slots).
+HISTORY_EVERY = 100
+
+
+def train(env_kwargs: dict, n_candidates: int, seed: int = 0, steps: int = 15000, **options) -> DrlhPolicy:
+    """DRLH's online training (Sec. IV, Table I: 15000 slots): one ``steps``-slot episode.
+
+    Returns the policy frozen for evaluation, with ``history``: per
+    :data:`HISTORY_EVERY` slots the mean ``queue_local``, ``queue_edge``,
+    ``system_power`` and training ``loss`` (the curves of Fig. 3 and 5).
+    """
+    import mec_marl
+
+    env = mec_marl.make("semantic_v0", **{**env_kwargs, "max_cycles": int(steps)})
+    policy = DrlhPolicy(n_candidates, seed=seed, **options)
+    obs, _ = env.reset(seed=seed)
+    policy.reset(env, seed=seed)
+    keys = ("queue_local", "queue_edge", "system_power")
+    window = {k: [] for k in keys}
+    history = {k: [] for k in (*keys, "loss", "slot")}
+    while env.agents:
+        obs, _, _, _, infos = env.step(policy.act(obs, env))
+        info = next(iter(infos.values()))
+        for k in keys:
+            window[k].append(info[k])
+        if len(window["queue_local"]) == HISTORY_EVERY or not env.agents:
+            for k in keys:
+                history[k].append(float(np.mean(window[k])))
+                window[k] = []
+            history["loss"].append(float(np.mean(policy.losses[-HISTORY_EVERY:])) if policy.losses else float("nan"))
+            history["slot"].append(float(env.unwrapped.num_cycles))
+    policy.history = history
+    policy.learn = False
+    return policy
