@@ -107,7 +107,9 @@ class DrlhPolicy:
 
     # ------------------------------------------------------------- acting
     def act(self, observations, env):
-        with torch_threads(1):  # a small MLP: more threads only contend
+        if torch.get_num_threads() == 1:
+            return self._act(observations, env)
+        with torch_threads(1):  # a small MLP: more threads only contend (resizing the pool per call costs ms)
             return self._act(observations, env)
 
     def _act(self, observations, env):
