@@ -48,6 +48,7 @@ def test_fading_draws_have_unit_mean_and_the_right_spread(dtype):
     assert ray.mean() == pytest.approx(1.0, abs=0.01) and (ray**2).mean() == pytest.approx(2.0, abs=0.05)
     # Rician K = 3: E|h|^4 = (K^2 + 4K + 2) / (K + 1)^2 = 23 / 16.
     assert ric.mean() == pytest.approx(1.0, abs=0.01) and (ric**2).mean() == pytest.approx(23 / 16, abs=0.02)
+    assert fading.exponential(np.zeros(1, dtype))[0] > 0  # U = 0 never gives a zero channel gain
     shadow_db = 10 * np.log10(fading.lognormal_shadowing(normal, 8.0).astype(float))
     assert shadow_db.std() == pytest.approx(8.0, abs=0.05) and abs(shadow_db.mean()) < 0.05
 

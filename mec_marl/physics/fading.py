@@ -19,9 +19,14 @@ def log_distance_gain(distance_m, intercept_db: float, slope_db: float):
 
 
 def exponential(uniform):
-    """Exp(1) by inversion, -log(1 - U): |h~|^2 of unit-mean Rayleigh fading (dtype kept)."""
+    """Exp(1) by inversion, -log(1 - U): |h~|^2 of unit-mean Rayleigh fading (dtype kept).
+
+    Floored at half the uniform grid's spacing (U = 0 would give a zero
+    channel gain and an infinite transmit power): 6e-8 in float32.
+    """
     u = np.asarray(uniform)
-    return -np.log1p(-u)
+    floor = np.finfo(u.dtype).eps / 2 if u.dtype.kind == "f" else 0.0
+    return np.maximum(-np.log1p(-u), floor)
 
 
 def standard_normal(uniform):
