@@ -99,18 +99,8 @@ SPEC's. "At most chi_max" associations (14d-e) are read as exactly chi_max
 semantic link cap uses each UE's band b^E (eq. 11); SPEC writes BW^E; at the
 defaults the encoding clock (9.8 tasks/slot) binds before either.
 
-**Measured levels** (``scripts/semantic_levels.py``, seed 0 unless noted; time
-averages per UE; SPEC's numpy model in brackets). Scenario I, 3000 slots:
-exhaustive search Q^L 1.08, power 0.79 W [1.08, 0.81]; Random 1.75, 3.28 W
-[1.75, 3.26]; exhaustive with ``solver="exact"`` 1.05, 0.645 W [1.05, 0.65].
-Scenario II, 16000 slots, seeds 0-1: exhaustive 49.6, 403 W [51, 418]; Random
-98, 572 W [103, 590]. The closed forms' per-slot objective along the
-exhaustive trajectory exceeds the exact solver's by 0.8% (Scenario I) and
-1.5% (Scenario II) of |G| [1.2%, 1.7%]. Power grows convexly with the
-arrival rate (no queue bounds, exhaustive, 4000 slots: 0.18, 0.77, 3.7, 61,
-386 W at 50, 100, 200, 500, 750 tasks/s), not the saturating curve of Fig.
-4. Larger v lowers power and lengthens queues (Scenario I: 1.48 -> 0.079 W,
-Q^L 1.03 -> 1.55 for v 0.5 -> 20; Scenario II: 492 -> 308 W, Q^L 15 -> 457).
+**Levels.** The README's "semantic_v0: measured levels" lists what this env
+gives for the paper's methods next to SPEC's reference model.
 
 **Version history.** v0: initial release.
 """
