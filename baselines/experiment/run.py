@@ -84,15 +84,13 @@ def _history(policy) -> dict:
 
 def _pin_threads() -> None:
     # One thread per worker: N workers on N cores; torch's default would oversubscribe.
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 def _worker_init() -> None:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"  # read by torch and numpy's BLAS when a learner first imports them
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 

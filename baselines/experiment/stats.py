@@ -14,7 +14,6 @@ import math
 from typing import Iterable, Mapping
 
 import numpy as np
-from scipy import stats
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -33,6 +32,8 @@ def seed_means(episodes: Iterable[Mapping[str, float]]) -> dict[str, float]:
 
 def iqm(values: Iterable[float]) -> float:
     """Interquartile mean: the mean of the middle 50% (``trim_mean`` cutting 25% each side)."""
+    from scipy import stats  # imported here: workers that only average episodes skip scipy.stats
+
     arr = np.asarray(list(values), dtype=float)
     return float(stats.trim_mean(arr, 0.25)) if arr.size else math.nan
 
@@ -44,6 +45,8 @@ def bootstrap_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[flo
         return math.nan, math.nan
     if arr.size == 1 or np.all(arr == arr[0]):
         return float(arr[0]), float(arr[0])
+    from scipy import stats
+
     res = stats.bootstrap(
         (arr,), np.mean, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES,
         method="percentile", random_state=BOOTSTRAP_SEED,
