@@ -94,6 +94,7 @@ def evaluate(argv: list[str] | None = None) -> int:
     from baselines.experiment.io import write_csv
     from baselines.experiment.seeds import check_train_seed, eval_seeds
     from mec_marl.config import parse_overrides
+    from mec_marl.registry import entry
 
     parser = _parser(evaluate)
     parser.add_argument("env_id")
@@ -113,6 +114,7 @@ def evaluate(argv: list[str] | None = None) -> int:
     if args.episodes < 1:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
     check_train_seed(args.seed)
+    entry(args.env_id)
     method = registry.get(args.method, args.env_id)
     env_kwargs = parse_overrides(args.overrides)
     if args.scenario:
@@ -205,6 +207,7 @@ def train(argv: list[str] | None = None) -> int:
     from baselines.experiment.provenance import provenance
     from baselines.experiment.run import _history
     from baselines.experiment.seeds import eval_seeds
+    from mec_marl.registry import entry
 
     parser = _parser(train)
     parser.add_argument("config", help="training config YAML (see configs/train/)")
@@ -213,6 +216,7 @@ def train(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     cfg = load_train_config(args.config, args.overrides)
+    entry(cfg.env)
     method = registry.get(cfg.method, cfg.env)
     if method.kind != "learner":
         raise UsageError(f"method {cfg.method!r} is a {method.kind}, nothing to train; use scripts/evaluate.py")
