@@ -249,17 +249,18 @@ def train(argv: list[str] | None = None) -> int:
 
 
 def _save_policy(policy, path: Path) -> None:
-    """Atomic, world-readable checkpoint (a LearnedPolicy does this itself)."""
+    """Atomic, world-readable checkpoint, whether or not the policy is a LearnedPolicy yet."""
+    import io
+
+    from baselines.experiment.io import write_atomic
     from baselines.policy import LearnedPolicy
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(policy, LearnedPolicy):
         policy.save(path)
         return
-    tmp = path.with_name(f".{path.name}.tmp")
-    policy.save(str(tmp))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    policy.save(buf)  # torch.save takes a file object as well as a path
+    write_atomic(path, buf.getvalue())
 
 
 # ---------------------------------------------------------------- benchmark

@@ -227,3 +227,18 @@ def test_reproduce_experiment_yaml_round_trips(tmp_path):
     path.write_text(yaml.safe_dump(small_experiment()))
     assert load_experiment(path).paper == "t"
     assert math.isclose(stats.across_seeds([1.0, 3.0])["mean"], 2.0)
+
+
+def test_report_prints_claims_apart_from_verdicts_and_the_papers_values():
+    from baselines.experiment.summary import report
+
+    exp, rows = _rows()
+    exp = parse_experiment({**exp.model_dump(exclude_defaults=True), "reported": [
+        {"variant": "a", "method": "tem", "at": {"n_devices": 2}, "metric": "objective", "value": 1.05, "source": "Fig. 4"},
+        {"variant": "a", "method": "tem", "at": {"n_devices": 9}, "metric": "objective", "value": 7.0},
+    ]})
+    verdicts = [claims.verdict(exp, c, rows) for c in exp.claims]
+    text = report(exp, "q", rows, verdicts, 8, 8)
+    assert "- Paper: LEM near TEM\n  - Measured: **does not hold**" in text
+    assert "| a | n_devices=2 | TEM | objective | 1.05 | 1.1 [" in text and "| not run |" in text
+    assert "| n | method | objective | objective / TEM |" in text
