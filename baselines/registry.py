@@ -45,7 +45,9 @@ class Method:
     loader: str = ""  # "module:callable" -> load(path) -> Policy; "" = LearnedPolicy.load
     options: dict = field(default_factory=dict)  # builder options and their defaults
     env_options: dict = field(default_factory=dict)  # env options the method trains and acts under
-    deterministic: bool = False  # decisions depend on the instance only (no randomness, no training)
+    # Decisions depend on the instance only (no randomness, no training). Recorded with each
+    # result; such methods still run on every seed, since each seed has its own evaluation instances.
+    deterministic: bool = False
 
     def supports(self, env_id: str) -> bool:
         return ANY_ENV in self.envs or env_id in self.envs
