@@ -242,3 +242,24 @@ def test_report_prints_claims_apart_from_verdicts_and_the_papers_values():
     assert "- Paper: LEM near TEM\n  - Measured: **does not hold**" in text
     assert "| a | n_devices=2 | TEM | objective | 1.05 | 1.1 [" in text and "| not run |" in text
     assert "| n | method | objective | objective / TEM |" in text
+
+
+def test_figures_are_drawn_from_result_files_alone(tmp_path):
+    from baselines.experiment import figures
+    from baselines.experiment.io import write_json
+
+    exp, rows = _rows()
+    exp = parse_experiment({**exp.model_dump(exclude_defaults=True), "figures": [
+        {"name": "line", "metric": "objective", "log_y": True},
+        {"name": "bars", "kind": "bar", "metric": "objective"},
+        {"name": "curve", "kind": "curve", "metric": "final_objective"},
+    ]})
+    write_json(tmp_path / "summary.json", {"experiment": exp.model_dump(mode="json"), "rows": rows})
+    for seed in (0, 1):  # training curves live in the cells
+        cell = {"variant": "a", "point": {"n_devices": 3}, "method_id": "ddpg", "seed": seed}
+        write_json(tmp_path / "cells" / f"c{seed}.json", {"cell": cell, "history": {"final_objective": [5.0, 4.0, 3.0 + seed]}})
+    paths = figures.draw(tmp_path)
+    assert [p.name for p in paths] == ["line.png", "bars.png", "curve.png"]
+    assert all(p.stat().st_size > 0 and p.stat().st_mode & 0o777 == 0o644 for p in paths)
+    with pytest.raises(ValueError, match="unknown figure 'nope'"):
+        figures.draw(tmp_path, ["nope"])

@@ -120,7 +120,8 @@ def bar_figure(exp: Experiment, spec: Figure, rows: list[dict], path: Path) -> P
             err = None if lo is None or hi is None else [[max(r[spec.metric] - lo, 0)], [max(hi - r[spec.metric], 0)]]
             ax.bar(g + (i - (len(methods) - 1) / 2) * width, r[spec.metric], width, yerr=err, capsize=2,
                    color=colours[m], label=exp.label_of(m))  # _legend keeps one entry per label
-    ax.set_xticks(range(len(groups)), [", ".join(str(k) for k in key if k is not None) for key in groups])
+    names = [", ".join([key[0]] + [f"{a}={v}" for a, v in zip(exp.axes, key[1:]) if v is not None]) for key in groups]
+    ax.set_xticks(range(len(groups)), names)
     ax.set_ylabel(spec.ylabel or spec.metric)
     if spec.log_y:
         ax.set_yscale("log")
