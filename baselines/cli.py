@@ -285,7 +285,9 @@ def benchmark(argv: list[str] | None = None) -> int:
 
 # --------------------------------------------------------------- dispatcher
 def _parser(command) -> argparse.ArgumentParser:
-    doc = command.__doc__ or ""
+    import inspect
+
+    doc = inspect.cleandoc(command.__doc__ or "")
     return argparse.ArgumentParser(prog=f"mec-marl {command.__name__}", description=doc,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
 
