@@ -15,12 +15,16 @@ from pathlib import Path
 from typing import Annotated, Any, Iterable, Mapping
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+import math
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
 
 from mec_marl import units
 
 CONFIG_ROOT = Path(__file__).resolve().parent.parent / "configs"
-SCENARIO_DIR = CONFIG_ROOT / "scenarios"
+# Package data, so that scenario="cpdrl_kilobit" works from a wheel;
+# configs/scenarios in the repository is a link to it.
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 # Keys a scenario file may carry that describe it rather than configure the env.
 METADATA_KEYS = ("env", "description", "source")
 
@@ -84,6 +88,31 @@ class EnvConfig(BaseModel):
     """Base of every env's config: frozen, unknown keys forbidden."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _finite_input(cls, value):
+        # Before the bounds, so that NaN is named as such rather than as out of range.
+        return cls._finite(value)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _finite(cls, value):
+        # inf or NaN would pass a gt=0 bound (inf) or every bound (NaN) and poison the physics.
+        values = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise ValueError(f"must be finite, got {value!r}")
+        return value
+
+    @property
+    def episode_length(self) -> int:
+        """Steps per episode (truncation); envs name their own field."""
+        return int(getattr(self, "max_cycles"))
+
+    @property
+    def n_users(self) -> int:
+        """Number of users (devices, UEs, EDs) the per-user info arrays have."""
+        raise NotImplementedError(f"{type(self).__name__} does not define n_users")
 
     def replace(self, **changes) -> "EnvConfig":
         """A validated copy with some keys changed."""

@@ -27,7 +27,7 @@ class EnvEntry:
 
 
 ENVS: dict[str, EnvEntry] = {
-    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "papers/000_138f3a7c34bc9218.txt"),
+    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "Li, Nakamura, Takase: Consistency-Preserving Deep Reinforcement Learning for Computation Offloading and Resource Allocation in MEC Environment (CPDRL)"),
 }
 
 
@@ -70,5 +70,6 @@ def _register_all() -> None:
                 gymnasium.register(
                     e.gymnasium_id,
                     entry_point="mec_marl.adapters.gymnasium:make_single_agent",
+                    vector_entry_point="mec_marl.adapters.gymnasium:make_single_agent_vector",
                     kwargs={"env_id": e.env_id},
                 )

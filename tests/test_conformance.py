@@ -483,14 +483,17 @@ def test_gymnasium_check_env(env_id, config):
 
 
 @pytest.mark.parametrize("env_id,config", GYM_PARAMS)
-def test_gymnasium_adapter_can_keep_wall_time_infos(env_id, config):
-    from mec_marl.adapters.gymnasium import SingleAgentEnv
-
-    env = SingleAgentEnv(mec_marl.make(env_id, **episode_config(config)), keep_timing=True)
-    env.reset(seed=0)
-    *_, info = env.step(env.action_space.sample())
-    if env_id == "cpdrl_v0":
-        assert "solver_time_s" in info
+def test_gymnasium_adapter_passes_the_agents_infos(env_id, config):
+    gym_env = _gym_env(env_id, config)
+    par_env = mec_marl.make(env_id, **episode_config(config))
+    agent = par_env.possible_agents[0]
+    _, gym_info = gym_env.reset(seed=3)
+    _, par_infos = par_env.reset(seed=3)
+    assert_same(gym_info, par_infos[agent])
+    action = gym_env.action_space.sample()
+    *_, gym_info = gym_env.step(action)
+    *_, par_infos = par_env.step({agent: action})
+    assert_same(gym_info, par_infos[agent])
 
 
 @pytest.mark.parametrize("env_id,config", GYM_PARAMS)

@@ -1,8 +1,8 @@
 """CPDRL: one edge server, n user devices, joint offloading and resource allocation.
 
 Li, Nakamura, Takase, "Consistency-Preserving Deep Reinforcement Learning for
-Computation Offloading and Resource Allocation in MEC Environment"
-(``shared/papers/000_138f3a7c34bc9218.txt``).
+Computation Offloading and Resource Allocation in MEC Environment" (the
+CPDRL paper; equation numbers below are the paper's).
 
 This environment is part of the mec-marl suite.
 
@@ -35,8 +35,9 @@ reference decision "every UTD local at f_max".
 **Action.** ``Box(-1, 1, (4n,))`` laid out as ``[a_raw | b_raw | f_raw | p_raw]``
 (n entries each). Post-processing inside ``step``:
 
-* offloading a_n = round(sigmoid(beta a_raw,n)) (eq. 15 forward pass; equals
-  ``a_raw > 0`` for any beta > 0, beta shapes only the learners' surrogate);
+* offloading a_n = round(sigmoid(beta a_raw,n)) (eq. 15 forward pass), which
+  is ``a_raw > 0`` for every beta > 0: beta shapes only the learners'
+  straight-through surrogate, so it is a learner hyper-parameter, not an env key;
 * b, f, p scaled from [-1, 1] to [0, B], [0, f_max,n], [0, P_max];
 * ``consistency="mask"`` (default): b and p zeroed for local UTDs and f zeroed
   for offloaders (eq. 16; the paper writes b_raw three times there, read
@@ -47,7 +48,9 @@ reference decision "every UTD local at f_max".
   violation; ``"execute"`` transmits with the requested shares as the paper's
   reward-only treatment does;
 * a resource in use is floored at ``min_resource_fraction`` of its maximum so
-  that delays stay finite (f = 0 for a local task would be an infinite delay).
+  that delays stay finite (f = 0 for a local task would be an infinite delay);
+  the floor comes before the over-use rescale, so with ``"rescale"`` the
+  executed bandwidth never exceeds B (C2).
 
 **Physics.** T^l = D C / f (eq. 1), E^l = kappa D C f^2 (eq. 2), T^t = D / R
 (eq. 5), E^t = p T^t (eq. 6), T^e = D C sum(a) / F (eq. 7),
@@ -73,27 +76,43 @@ instances once n >= 4; C1 enters as the tardiness penalty above, infos report
 paper's agent sees. ``"full"`` (default) appends per task D_n / D_hi,
 C_n / C_hi, log10(P_max g_n / sigma^2) / 10 and f_max,n / f_hi (the task
 parameters, normalised) so a policy can generalise across instances.
-``state()`` is the ``full`` vector.
+``state()`` is the ``full`` vector. Delays and energies are reported as
+computed; the observation saturates them at 1e30 (float32 stays finite at
+the extremes of the legal config range, where an upload at the resource
+floor can take longer than the age of the universe).
 
 **Infos** (``infos["scheduler"]``): per-UTD arrays ``latency``, ``energy``,
 ``offload`` (0 local / 1 server), ``bandwidth``, ``power``, ``cpu_freq``,
 ``edge_cpu``, ``success``, ``deadline_violation``, ``consistent``; scalars
 ``objective``, ``penalised_cost`` (objective + tardiness, what TEM minimises),
 ``avg_latency``, ``avg_energy``, ``success_rate``, ``bandwidth_overuse``,
-``consistency_rate``, ``solver_time_s``, ``clipped_actions``.
+``consistency_rate``, ``clipped_actions``. ``reset`` returns the same keys
+for the reference decision (every UTD local at f_max). Infos are a
+deterministic function of (seed, actions); ``scripts/benchmark.py`` times
+the sub-solvers.
 
-**Arguments** (``cpdrl_v0.parallel_env(**kwargs)``): every field of
-:class:`CpdrlConfig`, ``scenario`` (a name under ``configs/scenarios``),
-``overrides`` (``["key=value", ...]``), ``render_mode`` (``"ansi"`` or
-``"rgb_array"``). Quantities accept unit strings, e.g. ``edge_capacity="20 GHz"``.
+**Episode metrics** (``infos["scheduler"]["episode"]`` at the last step):
 
-**Version history.** v0: initial release.
+{episode_metrics}
+
+**Arguments** (``cpdrl_v0.parallel_env(**kwargs)``): ``scenario`` (a name
+under ``configs/scenarios``, e.g. ``"cpdrl_kilobit"``), ``overrides``
+(``["key=value", ...]``), ``render_mode`` (``"ansi"`` or ``"rgb_array"``),
+``config`` (a :class:`CpdrlConfig`) and the config keys below. Quantities
+accept unit strings, e.g. ``edge_capacity="20 GHz"``; a non-finite or
+out-of-range value raises ``ConfigError`` naming the key.
+
+{arguments}
+
+**Version history.** v0: initial release. v0 (env core v1, same id, same
+physics): the config key ``beta`` moved to the learners (it never changed
+the env's decision); the bandwidth floor is applied before the over-use
+rescale (C2 now holds exactly with ``"rescale"``); ``solver_time_s`` left the
+infos; episode metrics in ``infos[agent]["episode"]``.
 """
-
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Literal
 
 import numpy as np
@@ -111,63 +130,87 @@ from mec_marl.config import (
     Seconds,
     Watt,
 )
+from mec_marl.docs import env_page
 from mec_marl.envs.base import MecParallelEnv
+from mec_marl.envs.model import EnvModel, Outcome
+from mec_marl.episode import Metric
 from mec_marl.physics import channel, compute
 from mec_marl.solvers import consistency
 
 AGENT = "scheduler"
+# Observations saturate here so that float32 stays finite (module docstring).
+OBSERVATION_CEILING = 1e30
 
 
+# ----------------------------------------------------------------- config
 class CpdrlConfig(EnvConfig):
-    """Table I of the CPDRL paper (SI units; YAML may use the paper's units)."""
+    """Table I of the CPDRL paper (SI units; YAML may use the paper's units).
+
+    Every key is bounded to a physically meaningful range over which rewards
+    and observations stay finite (a property test checks the extremes).
+    """
 
     n_devices: Integer = Field(6, ge=1, le=64, description="number of UTDs n")
-    area_side: Meters = Field(300.0, gt=0, description="side of the square area (m)")
-    min_distance: Meters = Field(1.0, gt=0, description="distance floor for the gain (m)")
-    path_loss_exponent: float = Field(-3.0, lt=0, description="alpha of eq. 4")
-    f_max_range: HertzRange = Field((1e9, 2e9), description="UTD CPU capacity U[lo, hi] (Hz)")
-    edge_capacity: Hertz = Field(15e9, gt=0, description="server CPU F (Hz)")
-    data_size_range: BitsRange = Field((200 * 8192.0, 400 * 8192.0), description="D_n U[lo, hi] (bits)")
-    cycles_per_bit_range: CyclesPerBitRange = Field((500.0, 1000.0), description="C_n U[lo, hi]")
-    bandwidth: Hertz = Field(5e6, gt=0, description="total uplink bandwidth B (Hz)")
-    noise_power: Watt = Field(1e-13, gt=0, description="sigma^2 (W)")
-    deadline: Seconds = Field(0.5, gt=0, description="tau (s)")
-    p_max: Watt = Field(1.0, gt=0, description="UTD transmit power cap (W)")
-    kappa: float = Field(1e-28, gt=0, description="energy coefficient of eq. 2")
-    latency_weight: float = Field(1.0, ge=0, description="lambda_1")
-    energy_weight: float = Field(1.0, ge=0, description="lambda_2")
-    tardiness_weight: float = Field(1.0, ge=0, description="reward weight of sum max(0, T - tau)")
-    bandwidth_penalty_weight: float = Field(1.0, ge=0, description="reward weight of max(0, sum b / B - 1)")
-    consistency_bonus_weight: float = Field(1.0, ge=0, description="reward weight of #consistent / n")
-    max_cycles: Integer = Field(50, ge=1, description="steps per episode T")
-    observation: Literal["full", "paper"] = "full"
-    consistency: Literal["mask", "none"] = "mask"
-    bandwidth_overuse: Literal["rescale", "execute"] = "rescale"
-    beta: float = Field(1.0, gt=0, description="STE sharpness of eq. 15")
-    min_resource_fraction: float = Field(1e-3, gt=0, lt=1, description="floor of a resource in use")
-    consistency_tolerance: float = Field(1e-3, ge=0, lt=1, description="fraction below which a resource counts as 0")
+    area_side: Meters = Field(300.0, ge=1.0, le=1e4, description="side of the square area (m)")
+    min_distance: Meters = Field(1.0, ge=1e-3, le=1e3, description="distance floor for the gain (m)")
+    path_loss_exponent: float = Field(-3.0, ge=-6.0, le=-1.0, description="alpha of eq. 4")
+    f_max_range: HertzRange = Field((1e9, 2e9), description="UTD CPU capacity U[lo, hi] (Hz), within [1 MHz, 1 THz]")
+    edge_capacity: Hertz = Field(15e9, ge=1e6, le=1e13, description="server CPU F (Hz)")
+    data_size_range: BitsRange = Field(
+        (200 * 8192.0, 400 * 8192.0), description="D_n U[lo, hi] (bits), within [1, 1e10]"
+    )
+    cycles_per_bit_range: CyclesPerBitRange = Field((500.0, 1000.0), description="C_n U[lo, hi], within [1e-3, 1e5]")
+    bandwidth: Hertz = Field(5e6, ge=1e3, le=1e10, description="total uplink bandwidth B (Hz)")
+    noise_power: Watt = Field(1e-13, ge=1e-20, le=1e-3, description="sigma^2 (W)")
+    deadline: Seconds = Field(0.5, ge=1e-6, le=1e4, description="tau (s)")
+    p_max: Watt = Field(1.0, ge=1e-4, le=1e3, description="UTD transmit power cap (W)")
+    kappa: float = Field(1e-28, ge=1e-35, le=1e-20, description="energy coefficient of eq. 2")
+    latency_weight: float = Field(1.0, ge=0, le=1e6, description="lambda_1")
+    energy_weight: float = Field(1.0, ge=0, le=1e6, description="lambda_2")
+    tardiness_weight: float = Field(1.0, ge=0, le=1e6, description="reward weight of sum max(0, T - tau)")
+    bandwidth_penalty_weight: float = Field(1.0, ge=0, le=1e6, description="reward weight of max(0, sum b / B - 1)")
+    consistency_bonus_weight: float = Field(1.0, ge=0, le=1e6, description="reward weight of #consistent / n")
+    max_cycles: Integer = Field(50, ge=1, le=1_000_000, description="steps per episode T")
+    observation: Literal["full", "paper"] = Field("full", description="observation layout")
+    consistency: Literal["mask", "none"] = Field("mask", description="eq. 16 masks, or the raw combination")
+    bandwidth_overuse: Literal["rescale", "execute"] = Field("rescale", description="what C2 over-use transmits")
+    min_resource_fraction: float = Field(1e-3, ge=1e-6, le=0.5, description="floor of a resource in use")
+    consistency_tolerance: float = Field(1e-3, ge=0, lt=0.5, description="fraction below which a resource counts as 0")
 
     @model_validator(mode="after")
-    def _positive_ranges(self):
-        for key in ("f_max_range", "data_size_range", "cycles_per_bit_range"):
-            lo, _ = getattr(self, key)
-            if lo <= 0:
-                raise ValueError(f"{key} must be positive, got low {lo}")
+    def _ranges_in_bounds(self):
+        for key, lo_ok, hi_ok in (
+            ("f_max_range", 1e6, 1e12),
+            ("data_size_range", 1.0, 1e10),
+            ("cycles_per_bit_range", 1e-3, 1e5),
+        ):
+            lo, hi = getattr(self, key)
+            if lo < lo_ok or hi > hi_ok:
+                raise ValueError(f"{key} must lie within [{lo_ok:g}, {hi_ok:g}], got [{lo:g}, {hi:g}]")
         return self
 
+    @property
+    def n_users(self) -> int:
+        return self.n_devices
 
+
+# ------------------------------------------------------------------ world
 @dataclasses.dataclass(frozen=True)
 class CpdrlInstance:
-    """One CPDRL problem instance (SI units, arrays over the n UTDs).
+    """One CPDRL problem instance (SI units), arrays over leading batch axes ``*b``.
 
     Attributes:
-        position: ``(n, 2)`` UTD coordinates (m); the server is at ``server_position``.
-        server_position: ``(2,)`` server coordinates (m).
-        distance: ``(n,)`` UTD-server distance (m).
-        gain: ``(n,)`` channel gain g_n = distance^alpha (eq. 4).
-        data_size: ``(n,)`` D_n (bits).
-        cycles_per_bit: ``(n,)`` C_n (cycles/bit).
-        f_max: ``(n,)`` local CPU capacity (Hz).
+        position: ``(*b, n, 2)`` UTD coordinates (m); the server is at ``server_position``.
+        server_position: ``(*b, 2)`` server coordinates (m).
+        distance: ``(*b, n)`` UTD-server distance (m).
+        gain: ``(*b, n)`` channel gain g_n = max(distance, d_min)^alpha (eq. 4).
+        data_size: ``(*b, n)`` D_n (bits).
+        cycles_per_bit: ``(*b, n)`` C_n (cycles/bit).
+        f_max: ``(*b, n)`` local CPU capacity (Hz).
+        resource_scale: ``(*b, 3, n)`` maxima of (bandwidth, local CPU, power) that
+            [-1, 1] maps onto; derived (``None`` in a hand-built instance, filled by the env).
+        task_features: ``(*b, 4n)`` normalised task parameters of the ``full``
+            observation; derived like ``resource_scale``.
     """
 
     position: np.ndarray
@@ -177,33 +220,143 @@ class CpdrlInstance:
     data_size: np.ndarray
     cycles_per_bit: np.ndarray
     f_max: np.ndarray
+    resource_scale: np.ndarray | None = None
+    task_features: np.ndarray | None = None
 
     @property
     def n(self) -> int:
-        return len(self.data_size)
+        return self.data_size.shape[-1]
+
+    @property
+    def batch_shape(self) -> tuple:
+        return self.data_size.shape[:-1]
 
     @property
     def cycles(self) -> np.ndarray:
         return compute.task_cycles(self.data_size, self.cycles_per_bit)
 
 
-def sample_instance(config: CpdrlConfig, rng: np.random.Generator) -> CpdrlInstance:
-    """Draw UTD positions and tasks per Table I."""
-    n, side = config.n_devices, config.area_side
-    position = rng.uniform(0.0, side, size=(n, 2))
-    server = np.array([side / 2, side / 2])
-    distance = np.linalg.norm(position - server, axis=1)
-    return CpdrlInstance(
+@dataclasses.dataclass(frozen=True)
+class CpdrlState:
+    """The last decision's outcome, arrays over ``*b``.
+
+    Attributes:
+        latency: ``(*b, n)`` T_n (s) of the last decision (reference decision at reset).
+        energy: ``(*b, n)`` E_n (J).
+        offload: ``(*b, n)`` bool, the last offloading decision.
+        t: ``(*b,)`` steps taken.
+    """
+
+    latency: np.ndarray
+    energy: np.ndarray
+    offload: np.ndarray
+    t: np.ndarray
+
+
+def resource_scale(instance: CpdrlInstance, config: CpdrlConfig) -> np.ndarray:
+    """``(*b, 3, n)`` maxima of (bandwidth, local CPU, power) that [-1, 1] maps onto."""
+    f_max = np.asarray(instance.f_max, dtype=float)
+    return np.stack([np.full_like(f_max, config.bandwidth), f_max, np.full_like(f_max, config.p_max)], axis=-2)
+
+
+def task_features(instance: CpdrlInstance, config: CpdrlConfig) -> np.ndarray:
+    """``(*b, 4n)`` [D / D_hi, C / C_hi, max(0, log10(P_max g / sigma^2) / 10), f_max / f_hi]."""
+    snr = np.log10(config.p_max * instance.gain / config.noise_power) / 10.0
+    return np.concatenate(
+        [
+            instance.data_size / config.data_size_range[1],
+            instance.cycles_per_bit / config.cycles_per_bit_range[1],
+            np.maximum(snr, 0.0),
+            instance.f_max / config.f_max_range[1],
+        ],
+        axis=-1,
+    )
+
+
+def with_constants(instance: CpdrlInstance, config: CpdrlConfig) -> CpdrlInstance:
+    """``instance`` with its derived per-instance constants filled in."""
+    return dataclasses.replace(
+        instance, resource_scale=resource_scale(instance, config), task_features=task_features(instance, config)
+    )
+
+
+def _draw(config: CpdrlConfig, rng: np.random.Generator, batch_shape: tuple = ()):
+    """The random part of an instance: positions and tasks per Table I (v0's draw order)."""
+    n, b = config.n_devices, tuple(batch_shape)
+    position = rng.uniform(0.0, config.area_side, size=b + (n, 2))
+    data_size = rng.uniform(*config.data_size_range, size=b + (n,))
+    cycles_per_bit = rng.uniform(*config.cycles_per_bit_range, size=b + (n,))
+    f_max = rng.uniform(*config.f_max_range, size=b + (n,))
+    return position, data_size, cycles_per_bit, f_max
+
+
+def _build(config: CpdrlConfig, position, data_size, cycles_per_bit, f_max) -> CpdrlInstance:
+    """An instance from its random part: distance, gain (eq. 4) and constants derived, batched."""
+    side = config.area_side
+    server = np.broadcast_to(np.array([side / 2, side / 2]), position.shape[:-2] + (2,)).copy()
+    distance = np.sqrt(((position - server[..., None, :]) ** 2).sum(axis=-1))
+    instance = CpdrlInstance(
         position=position,
         server_position=server,
         distance=distance,
         gain=channel.power_law_gain(distance, config.path_loss_exponent, config.min_distance),
-        data_size=rng.uniform(*config.data_size_range, size=n),
-        cycles_per_bit=rng.uniform(*config.cycles_per_bit_range, size=n),
-        f_max=rng.uniform(*config.f_max_range, size=n),
+        data_size=data_size,
+        cycles_per_bit=cycles_per_bit,
+        f_max=f_max,
     )
+    return with_constants(instance, config)
 
 
+def sample_instance(config: CpdrlConfig, rng: np.random.Generator, batch_shape: tuple = ()) -> CpdrlInstance:
+    """Draw UTD positions and tasks per Table I; ``batch_shape`` instances from one generator."""
+    return _build(config, *_draw(config, rng, batch_shape))
+
+
+def sample_batch(config: CpdrlConfig, rngs: list) -> CpdrlInstance:
+    """One instance from each generator, stacked (what the vector env's seeding rule needs)."""
+    draws = [_draw(config, rng) for rng in rngs]
+    return _build(config, *(np.stack(parts) for parts in zip(*draws)))
+
+
+def check_instance(config: CpdrlConfig, instance) -> CpdrlInstance:
+    """Validate a pinned (single) instance: shapes, finiteness, positivity, and
+    that distance and gain agree with the positions (eq. 4); returns it as float
+    arrays with the derived constants filled in."""
+    if not isinstance(instance, CpdrlInstance):
+        raise ValueError(f"cpdrl_v0: options['instance'] must be a CpdrlInstance, got {type(instance).__name__}")
+    n = config.n_devices
+    arrays = {}
+    for field, shape in (
+        ("position", (n, 2)),
+        ("server_position", (2,)),
+        *((f, (n,)) for f in ("distance", "gain", "data_size", "cycles_per_bit", "f_max")),
+    ):
+        try:
+            arr = np.array(getattr(instance, field), dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"cpdrl_v0: instance.{field} is not numeric") from None
+        if arr.shape != shape:
+            raise ValueError(f"cpdrl_v0: instance.{field} has shape {arr.shape}, expected {shape} for n_devices={n}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"cpdrl_v0: instance.{field} must be finite")
+        if field == "distance" and np.any(arr < 0):
+            raise ValueError("cpdrl_v0: instance.distance must be non-negative")
+        if field not in ("position", "server_position", "distance") and np.any(arr <= 0):
+            raise ValueError(f"cpdrl_v0: instance.{field} must be positive")
+        arrays[field] = arr
+    distance = np.sqrt(((arrays["position"] - arrays["server_position"]) ** 2).sum(axis=-1))
+    if not np.allclose(arrays["distance"], distance, rtol=1e-9, atol=1e-9):
+        raise ValueError("cpdrl_v0: instance.distance disagrees with position and server_position")
+    gain = channel.power_law_gain(distance, config.path_loss_exponent, config.min_distance)
+    if not np.allclose(arrays["gain"], gain, rtol=1e-9, atol=0.0):
+        raise ValueError(
+            "cpdrl_v0: instance.gain disagrees with eq. 4 for the positions "
+            f"(path_loss_exponent={config.path_loss_exponent}, min_distance={config.min_distance})"
+        )
+    return with_constants(CpdrlInstance(**arrays), config)
+
+
+# ------------------------------------------------- physics (eq. 1-9, 10)
 def decision_outcome(instance: CpdrlInstance, config: CpdrlConfig, offload, bandwidth, cpu_freq, power) -> dict:
     """Delay and energy of a decision (eq. 1-9), vectorised over leading batch axes.
 
@@ -240,49 +393,53 @@ def penalised_cost(latency, energy, config: CpdrlConfig):
     return objective, tardiness
 
 
-def resource_scale(instance: CpdrlInstance, config: CpdrlConfig) -> np.ndarray:
-    """``(3, n)`` maxima of (bandwidth, local CPU, power) that [-1, 1] maps onto."""
-    n = instance.n
-    return np.stack([np.full(n, config.bandwidth), instance.f_max, np.full(n, config.p_max)])
-
-
-def decode_action(action: np.ndarray, instance: CpdrlInstance, config: CpdrlConfig, scale=None) -> dict:
+# ------------------------------------------------- action, post-processing
+def decode_action(action: np.ndarray, instance: CpdrlInstance, config: CpdrlConfig) -> dict:
     """Post-processing of a raw action (eq. 15-16), vectorised over leading axes.
 
     Returns the decided ``offload`` (bool), the *requested* resources
     ``bandwidth``, ``cpu_freq``, ``power`` (after masks), the *executed*
-    resources ``exec_bandwidth``, ``exec_cpu_freq``, ``exec_power`` (rescale and
-    floors applied, 0 where unused), ``consistent`` (bool per UTD, eq. 11) and
-    ``bandwidth_overuse``. ``scale`` is :func:`resource_scale`, passed in by
-    callers that cache it.
+    resources ``exec_bandwidth``, ``exec_cpu_freq``, ``exec_power`` (floors,
+    then the over-use rescale; 0 where unused), ``consistent`` (bool per UTD,
+    eq. 11) and ``bandwidth_overuse`` (of the request: what the reward charges).
     """
-    if scale is None:
-        scale = resource_scale(instance, config)
     action = np.asarray(action, dtype=float)
-    raw = action.reshape(action.shape[:-1] + (4, scale.shape[-1]))
-    offload = consistency.binarise(raw[..., 0, :], config.beta)  # eq. 15
-    requested = (raw[..., 1:, :] + 1.0) * (0.5 * scale)  # rows: b, f, p
-    use = consistency.usage_mask(offload)  # rows: offload, local, offload
-    if config.consistency == "mask":  # eq. 16
-        requested = requested * use
-    used = requested > config.consistency_tolerance * scale
-    consistent = consistency.consistent(offload, used[..., 0, :], used[..., 1, :], used[..., 2, :])  # eq. 11
-    total_b = requested[..., 0, :].sum(axis=-1)
-    overuse = np.maximum(total_b / config.bandwidth - 1.0, 0.0)
-    executed = requested
-    if config.bandwidth_overuse == "rescale" and (overuse > 0).any():
-        shrink = np.where(overuse > 0, config.bandwidth / np.maximum(total_b, 1e-300), 1.0)
-        executed = requested.copy()
-        executed[..., 0, :] *= shrink[..., None]
-    executed = np.maximum(executed, config.min_resource_fraction * scale) * use
+    n, f_max = instance.n, instance.f_max
+    bandwidth, p_max = config.bandwidth, config.p_max
+    a_raw, b_raw, f_raw, p_raw = (action[..., k * n : (k + 1) * n] for k in range(4))
+    offload = consistency.binarise(a_raw)  # eq. 15
+    on = offload.astype(float)  # 0/1 masks: cheaper than np.where on large batches
+    off = 1.0 - on
+    b_req = (b_raw + 1.0) * (0.5 * bandwidth)
+    f_req = (f_raw + 1.0) * (0.5 * f_max)
+    p_req = (p_raw + 1.0) * (0.5 * p_max)
+    if config.consistency == "mask":  # eq. 16: offloaders use (b, p), local UTDs f
+        b_req, f_req, p_req = b_req * on, f_req * off, p_req * on
+    tol = config.consistency_tolerance
+    consistent = consistency.consistent(  # eq. 11
+        offload, b_req > tol * bandwidth, f_req > tol * f_max, p_req > tol * p_max
+    )
+    overuse = np.maximum(b_req.sum(axis=-1) * (1.0 / bandwidth) - 1.0, 0.0)
+    # Floors first, so that the rescale below bounds what is transmitted (C2).
+    floor = config.min_resource_fraction
+    b_floored = np.maximum(b_req, floor * bandwidth)
+    exec_b = b_floored * on
+    exec_f = np.maximum(f_req, floor * f_max) * off
+    exec_p = np.maximum(p_req, floor * p_max) * on
+    if config.bandwidth_overuse == "rescale":
+        # A local UTD keeps the band it was given (consistency="none"), though it does not transmit.
+        held = (exec_b + b_req * off).sum(axis=-1)
+        over = held > bandwidth
+        if over.any():
+            exec_b = exec_b * np.where(over, bandwidth / np.where(over, held, 1.0), 1.0)[..., None]
     return {
         "offload": offload,
-        "bandwidth": requested[..., 0, :],
-        "cpu_freq": requested[..., 1, :],
-        "power": requested[..., 2, :],
-        "exec_bandwidth": executed[..., 0, :],
-        "exec_cpu_freq": executed[..., 1, :],
-        "exec_power": executed[..., 2, :],
+        "bandwidth": b_req,
+        "cpu_freq": f_req,
+        "power": p_req,
+        "exec_bandwidth": exec_b,
+        "exec_cpu_freq": exec_f,
+        "exec_power": exec_p,
         "consistent": consistent,
         "bandwidth_overuse": overuse,
     }
@@ -303,6 +460,162 @@ def encode_action(offload, bandwidth, cpu_freq, power, instance: CpdrlInstance, 
     return np.clip(raw, -1.0, 1.0)
 
 
+# ------------------------------------------------------ the pure model
+def _infos(config: CpdrlConfig, offload, exec_b, exec_f, exec_p, out, consistent, overuse) -> dict:
+    latency, energy = out["latency"], out["energy"]
+    violation = np.maximum(latency - config.deadline, 0.0)
+    objective, tardiness = penalised_cost(latency, energy, config)  # eq. 10
+    success = violation <= 0.0
+    per_user = 1.0 / latency.shape[-1]
+    return {
+        "latency": latency,
+        "energy": energy,
+        "offload": offload.astype(np.int64),
+        "bandwidth": exec_b,
+        "power": exec_p,
+        "cpu_freq": exec_f,
+        "edge_cpu": out["edge_cpu"],
+        "success": success,
+        "deadline_violation": violation,
+        "consistent": consistent,
+        "objective": objective,
+        "penalised_cost": objective + config.tardiness_weight * tardiness,
+        "tardiness": tardiness,
+        "avg_latency": latency.sum(axis=-1) * per_user,
+        "avg_energy": energy.sum(axis=-1) * per_user,
+        "success_rate": success.sum(axis=-1) * per_user,
+        "bandwidth_overuse": overuse,
+        "consistency_rate": consistent.sum(axis=-1) * per_user,
+    }
+
+
+def _reference(config: CpdrlConfig, instance: CpdrlInstance):
+    """The reference decision "every UTD local at f_max" and its outcome."""
+    zeros = np.zeros_like(instance.f_max)
+    return zeros, instance.f_max, decision_outcome(instance, config, zeros, zeros, instance.f_max, zeros)
+
+
+def initial_state(config: CpdrlConfig, instance: CpdrlInstance) -> CpdrlState:
+    _, _, out = _reference(config, instance)
+    return CpdrlState(
+        latency=out["latency"],
+        energy=out["energy"],
+        offload=np.zeros(instance.f_max.shape, dtype=bool),
+        t=np.zeros(instance.batch_shape, dtype=np.int64),
+    )
+
+
+def reset_infos(config: CpdrlConfig, instance: CpdrlInstance, state: CpdrlState) -> dict:
+    zeros, f_max, out = _reference(config, instance)
+    consistent = np.ones(zeros.shape, dtype=bool)
+    info = _infos(config, zeros > 0, zeros, f_max, zeros, out, consistent, np.zeros(instance.batch_shape))
+    info["clipped_actions"] = np.zeros(instance.batch_shape, dtype=np.int64)
+    return {AGENT: info}
+
+
+def step(config: CpdrlConfig, instance: CpdrlInstance, state: CpdrlState, actions: dict):
+    """Decode -> masks and floors -> eq. 1-9 -> reward (eq. 17, dimensionally sound)."""
+    dec = decode_action(actions[AGENT], instance, config)
+    b, f, p = dec["exec_bandwidth"], dec["exec_cpu_freq"], dec["exec_power"]
+    out = decision_outcome(instance, config, dec["offload"], b, f, p)
+    info = _infos(config, dec["offload"], b, f, p, out, dec["consistent"], dec["bandwidth_overuse"])
+    reward = (
+        -info["penalised_cost"]
+        - config.bandwidth_penalty_weight * info["bandwidth_overuse"]
+        + config.consistency_bonus_weight * info["consistency_rate"]
+    )
+    new_state = CpdrlState(latency=out["latency"], energy=out["energy"], offload=dec["offload"], t=state.t + 1)
+    return new_state, Outcome(
+        rewards={AGENT: reward}, infos={AGENT: info}, terminated=np.zeros(instance.batch_shape, dtype=bool)
+    )
+
+
+def global_state(config: CpdrlConfig, instance: CpdrlInstance, state: CpdrlState) -> np.ndarray:
+    """``(*b, 6n)``: [T, E] of the last decision and the task features."""
+    last = np.minimum(np.concatenate([state.latency, state.energy], axis=-1), OBSERVATION_CEILING)
+    return np.concatenate([last, instance.task_features], axis=-1)
+
+
+def observe(config: CpdrlConfig, instance: CpdrlInstance, state: CpdrlState) -> dict:
+    full = global_state(config, instance, state)
+    if config.observation == "paper":
+        return {AGENT: full[..., : 2 * instance.n]}
+    return {AGENT: full}
+
+
+def agents(config: CpdrlConfig) -> list[str]:
+    return [AGENT]
+
+
+def build_spaces(config: CpdrlConfig):
+    n = config.n_devices
+    width = 2 * n if config.observation == "paper" else 6 * n
+    obs = spaces.Box(0.0, OBSERVATION_CEILING, shape=(width,), dtype=np.float32)
+    act = spaces.Box(-1.0, 1.0, shape=(4 * n,), dtype=np.float32)
+    state = spaces.Box(0.0, OBSERVATION_CEILING, shape=(6 * n,), dtype=np.float32)
+    return {AGENT: obs}, {AGENT: act}, state
+
+
+# ----------------------------------------------------------- rendering
+def topology(config: CpdrlConfig, instance: CpdrlInstance, state: CpdrlState) -> dict:
+    return {
+        "servers": instance.server_position[None, :],
+        "users": instance.position,
+        "targets": state.offload.astype(int),
+        "area": (config.area_side, config.area_side),
+    }
+
+
+def summary(config: CpdrlConfig, instance: CpdrlInstance, state: CpdrlState) -> str:
+    lines = [f"cpdrl_v0  n={instance.n}  step {int(state.t)}/{config.max_cycles}"]
+    lines.append(" UTD  where    T (s)     E (J)   dist (m)")
+    for i in range(instance.n):
+        where = "server" if state.offload[i] else "local"
+        lines.append(
+            f" {i:3d}  {where:6s} {state.latency[i]:8.3f} {state.energy[i]:9.4f} {instance.distance[i]:9.1f}"
+        )
+    lines.append(f" sum T + E = {float(np.sum(state.latency + state.energy)):.4f}")
+    return "\n".join(lines)
+
+
+EPISODE_METRICS = {
+    **{
+        key: Metric("last", description=f"{key} of the episode's final decision")
+        for key in (
+            "objective",
+            "penalised_cost",
+            "tardiness",
+            "avg_latency",
+            "avg_energy",
+            "success_rate",
+            "bandwidth_overuse",
+            "consistency_rate",
+        )
+    },
+    "best_objective": Metric("min", "objective", description="lowest objective over the episode's steps (Alg. 1)"),
+    "best_penalised_cost": Metric("min", "penalised_cost", description="lowest penalised cost over the steps"),
+}
+
+MODEL = EnvModel(
+    name="cpdrl_v0",
+    config_cls=CpdrlConfig,
+    instance_cls=CpdrlInstance,
+    sample_instance=sample_instance,
+    sample_batch=sample_batch,
+    check_instance=check_instance,
+    initial_state=initial_state,
+    step=step,
+    observe=observe,
+    global_state=global_state,
+    reset_infos=reset_infos,
+    agents=agents,
+    spaces=build_spaces,
+    topology=topology,
+    summary=summary,
+    episode_metrics=EPISODE_METRICS,
+)
+
+
 class CpdrlEnv(MecParallelEnv):
     """The CPDRL system as a one-agent PettingZoo ParallelEnv; see the module docstring."""
 
@@ -312,135 +625,7 @@ class CpdrlEnv(MecParallelEnv):
         "is_parallelizable": True,
         "render_fps": 4,
     }
-    config_cls = CpdrlConfig
-    sample_instance = staticmethod(sample_instance)
-
-    # -- agents and spaces ------------------------------------------------
-    def _agents(self):
-        return [AGENT]
-
-    def _build_spaces(self):
-        n = self.config.n_devices
-        width = 2 * n if self.config.observation == "paper" else 6 * n
-        obs = spaces.Box(0.0, np.inf, shape=(width,), dtype=np.float32)
-        act = spaces.Box(-1.0, 1.0, shape=(4 * n,), dtype=np.float32)
-        state = spaces.Box(0.0, np.inf, shape=(6 * n,), dtype=np.float32)
-        return {AGENT: obs}, {AGENT: act}, state
-
-    # -- world --------------------------------------------------------------
-    def _check_instance(self, instance):
-        if not isinstance(instance, CpdrlInstance):
-            raise ValueError(f"cpdrl_v0: options['instance'] must be a CpdrlInstance, got {type(instance).__name__}")
-        n = self.config.n_devices
-        for field, shape in (("position", (n, 2)), ("server_position", (2,))):
-            arr = np.asarray(getattr(instance, field))
-            if arr.shape != shape or not np.all(np.isfinite(arr)):
-                raise ValueError(
-                    f"cpdrl_v0: instance.{field} must be finite with shape {shape} for n_devices={n}, got {arr.shape}"
-                )
-        for field in ("distance", "gain", "data_size", "cycles_per_bit", "f_max"):
-            arr = np.asarray(getattr(instance, field))
-            if arr.shape != (n,):
-                raise ValueError(f"cpdrl_v0: instance.{field} has shape {arr.shape}, expected ({n},) for n_devices={n}")
-            if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-                raise ValueError(f"cpdrl_v0: instance.{field} must be finite and positive")
-        return instance
-
-    def _reset_state(self):
-        inst, cfg = self.instance, self.config
-        self._scale = resource_scale(inst, cfg)
-        self._features = self._task_features()
-        # Reference decision for the first observation: every UTD local at f_max.
-        zeros = np.zeros(inst.n)
-        out = decision_outcome(inst, cfg, zeros, zeros, inst.f_max, zeros)
-        self._latency, self._energy = out["latency"], out["energy"]
-        self._offload = np.zeros(inst.n, dtype=bool)
-
-    # -- action -> post-processing -> physics -> reward ----------------------
-    def _transition(self, actions):
-        cfg, inst = self.config, self.instance
-        start = time.perf_counter()
-        dec = decode_action(actions[AGENT], inst, cfg, self._scale)
-        solver_time = time.perf_counter() - start
-        out = decision_outcome(inst, cfg, dec["offload"], dec["exec_bandwidth"], dec["exec_cpu_freq"], dec["exec_power"])
-        latency, energy = out["latency"], out["energy"]
-        violation = np.maximum(latency - cfg.deadline, 0.0)
-        objective = float(cfg.latency_weight * latency.sum() + cfg.energy_weight * energy.sum())  # eq. 10
-        tardiness = float(violation.sum())
-        overuse = float(dec["bandwidth_overuse"])
-        n_consistent = int(dec["consistent"].sum())
-        reward = (  # eq. 17, dimensionally sound (module docstring)
-            -objective
-            - cfg.tardiness_weight * tardiness
-            - cfg.bandwidth_penalty_weight * overuse
-            + cfg.consistency_bonus_weight * n_consistent / inst.n
-        )
-        self._latency, self._energy, self._offload = latency, energy, dec["offload"]
-        success = violation <= 0.0
-        info = {
-            "latency": latency,
-            "energy": energy,
-            "offload": dec["offload"].astype(np.int64),
-            "bandwidth": dec["exec_bandwidth"],
-            "power": dec["exec_power"],
-            "cpu_freq": dec["exec_cpu_freq"],
-            "edge_cpu": out["edge_cpu"],
-            "success": success,
-            "deadline_violation": violation,
-            "consistent": dec["consistent"],
-            "objective": objective,
-            "penalised_cost": objective + cfg.tardiness_weight * tardiness,
-            "tardiness": tardiness,
-            "avg_latency": float(latency.sum()) / inst.n,
-            "avg_energy": float(energy.sum()) / inst.n,
-            "success_rate": int(success.sum()) / inst.n,
-            "bandwidth_overuse": overuse,
-            "consistency_rate": n_consistent / inst.n,
-            "solver_time_s": solver_time,
-        }
-        return {AGENT: reward}, {AGENT: info}
-
-    # -- observation and state ----------------------------------------------
-    def _task_features(self):
-        cfg, inst = self.config, self.instance
-        snr = np.log10(cfg.p_max * inst.gain / cfg.noise_power) / 10.0
-        return np.concatenate(
-            [
-                inst.data_size / cfg.data_size_range[1],
-                inst.cycles_per_bit / cfg.cycles_per_bit_range[1],
-                np.maximum(snr, 0.0),
-                inst.f_max / cfg.f_max_range[1],
-            ]
-        )
-
-    def _state(self):
-        return np.concatenate([self._latency, self._energy, self._features])
-
-    def _observe(self):
-        if self.config.observation == "paper":
-            return {AGENT: np.concatenate([self._latency, self._energy])}
-        return {AGENT: self._state()}
-
-    # -- rendering ------------------------------------------------------------
-    def _topology(self):
-        inst = self.instance
-        return {
-            "servers": inst.server_position[None, :],
-            "users": inst.position,
-            "targets": self._offload.astype(int),
-            "area": (self.config.area_side, self.config.area_side),
-        }
-
-    def _summary(self):
-        lines = [f"cpdrl_v0  n={self.instance.n}  step {self.num_cycles}/{self.max_cycles}"]
-        lines.append(" UTD  where    T (s)     E (J)   dist (m)")
-        for i in range(self.instance.n):
-            where = "server" if self._offload[i] else "local"
-            lines.append(
-                f" {i:3d}  {where:6s} {self._latency[i]:8.3f} {self._energy[i]:9.4f} {self.instance.distance[i]:9.1f}"
-            )
-        lines.append(f" sum T + E = {float(np.sum(self._latency + self._energy)):.4f}")
-        return "\n".join(lines)
+    model = MODEL
 
 
 def parallel_env(**kwargs) -> CpdrlEnv:
@@ -456,3 +641,23 @@ def env(**kwargs):
 
 
 raw_env = parallel_env
+
+__doc__ = env_page(__doc__, CpdrlConfig, EPISODE_METRICS)
+# help(module) documents these, not pydantic's BaseModel internals.
+__all__ = [
+    "parallel_env",
+    "env",
+    "raw_env",
+    "CpdrlInstance",
+    "CpdrlState",
+    "sample_instance",
+    "check_instance",
+    "initial_state",
+    "step",
+    "observe",
+    "global_state",
+    "decision_outcome",
+    "decode_action",
+    "encode_action",
+    "penalised_cost",
+]

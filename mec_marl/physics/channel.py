@@ -23,13 +23,17 @@ def shannon_rate(bandwidth, power, gain, noise_power):
 
     OFDMA: each user has its own band, so there is no interference term.
     """
-    snr = np.asarray(power, dtype=float) * np.asarray(gain, dtype=float) / noise_power
-    return np.asarray(bandwidth, dtype=float) * np.log2(1.0 + snr)
+    return np.asarray(bandwidth, dtype=float) * spectral_efficiency(power, gain, noise_power)
 
 
 def spectral_efficiency(power, gain, noise_power):
-    """``log2(1 + p g / sigma^2)`` in bit/s/Hz (the rate per unit bandwidth)."""
-    return np.log2(1.0 + np.asarray(power, dtype=float) * np.asarray(gain, dtype=float) / noise_power)
+    """``log2(1 + p g / sigma^2)`` in bit/s/Hz (the rate per unit bandwidth).
+
+    Through ``log1p``: at a far UTD's resource floor the SNR can be 1e-30,
+    where ``1 + snr`` rounds to 1 and the rate (hence the delay) would be lost.
+    """
+    snr = np.asarray(power, dtype=float) * np.asarray(gain, dtype=float) / noise_power
+    return np.log1p(snr) * (1.0 / np.log(2.0))
 
 
 def upload_time(data_bits, rate):
