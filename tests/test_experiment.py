@@ -263,3 +263,11 @@ def test_figures_are_drawn_from_result_files_alone(tmp_path):
     assert all(p.stat().st_size > 0 and p.stat().st_mode & 0o777 == 0o644 for p in paths)
     with pytest.raises(ValueError, match="unknown figure 'nope'"):
         figures.draw(tmp_path, ["nope"])
+
+
+def test_plan_checks_metrics_and_env_config_against_the_env():
+    with pytest.raises(ExperimentError, match="metric 'objectiv' is not an episode metric of cpdrl_v0"):
+        plan(parse_experiment(small_experiment(metrics=["objectiv"])), "q")
+    bad = small_experiment(variants={"a": {"scenario": "nope", "methods": ["tem"]}})
+    with pytest.raises(ExperimentError, match="variant 'a': unknown scenario 'nope'"):
+        plan(parse_experiment(bad), "q")

@@ -111,7 +111,7 @@ def test_a_checkpoint_loads_only_under_its_own_method(tmp_path):
         registry.get("lem").load(str(path))
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"\x00garbage")
-    with pytest.raises(CheckpointError, match="not a checkpoint of method 'cpdrl'"):
+    with pytest.raises(CheckpointError, match="junk.pt: not a mec-marl checkpoint"):
         registry.get("cpdrl").load(str(junk))
     with pytest.raises(CheckpointError, match="no such checkpoint file"):
         registry.get("cpdrl").load(str(tmp_path / "missing.pt"))

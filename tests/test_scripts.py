@@ -55,7 +55,7 @@ def test_evaluate_overrides_trace_and_a_researchers_method(tmp_path):
     (["lem", "--set", "n_devices=0"], "n_devices"),
     (["lem", "--episodes", "0"], "--episodes must be >= 1"),
     (["cpdrl", "--policy", "/nonexistent.pt"], "/nonexistent.pt: no such checkpoint file"),
-    (["cpdrl", "--policy", "README.md"], "README.md: not a checkpoint of method 'cpdrl'"),
+    (["cpdrl", "--policy", "README.md"], "README.md: not a mec-marl checkpoint"),
     (["cpdrl", "--budget", "steps=abc"], "budget steps must be a positive integer, got 'abc'"),
 ])
 def test_evaluate_errors_are_one_line(args, message):

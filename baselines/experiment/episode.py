@@ -33,36 +33,6 @@ def _scalars(info: dict) -> dict[str, float]:
     return out
 
 
-class _LegacyEpisode:
-    """Episode metrics of an env that does not yet emit ``infos[agent]["episode"]``.
-
-    Last step's scalars, ``best_objective`` (min over steps), ``return`` and
-    ``length``: what the env-core contract specifies for cpdrl_v0. Remove once
-    every env emits the episode dict.
-    """
-
-    def __init__(self):
-        self.returns: dict[str, float] = {}
-        self.best: dict[str, float] = {}
-        self.length = 0
-
-    def update(self, rewards: dict, infos: dict) -> None:
-        self.length += 1
-        for agent, reward in rewards.items():
-            self.returns[agent] = self.returns.get(agent, 0.0) + float(reward)
-            obj = infos.get(agent, {}).get("objective")
-            if obj is not None:
-                self.best[agent] = min(self.best.get(agent, math.inf), float(obj))
-
-    def episode(self, agent: str, info: dict) -> dict[str, float]:
-        out = _scalars(info)
-        out["return"] = self.returns.get(agent, 0.0)
-        out["length"] = float(self.length)
-        if agent in self.best:
-            out["best_objective"] = self.best[agent]
-        return out
-
-
 def run_episode(env, policy, seed: int, trace: list | None = None, episode: int = 0) -> dict[str, float]:
     """One episode on the instance of ``seed``; the env's episode metrics, averaged over agents.
 
@@ -72,13 +42,11 @@ def run_episode(env, policy, seed: int, trace: list | None = None, episode: int 
     observations, _ = env.reset(seed=seed)
     policy.reset(env, seed=seed)
     ended: dict[str, dict] = {}
-    legacy = _LegacyEpisode()
     step = 0
     while env.agents:
         actions = policy.act(observations, env)
         observations, rewards, terms, truncs, infos = env.step(actions)
         step += 1
-        legacy.update(rewards, infos)
         if trace is not None:
             per_agent = [_scalars(i) for i in infos.values()]
             keys = sorted({k for p in per_agent for k in p})
@@ -87,8 +55,11 @@ def run_episode(env, policy, seed: int, trace: list | None = None, episode: int 
             trace.append(row)
         for agent in rewards:
             if terms.get(agent) or truncs.get(agent):
-                info = infos.get(agent, {})
-                ended[agent] = dict(info["episode"]) if "episode" in info else legacy.episode(agent, info)
+                episode_info = infos.get(agent, {}).get("episode")
+                if episode_info is None:
+                    raise ValueError(f"{type(env.unwrapped).__name__}: agent {agent!r} ended without "
+                                     "infos[agent]['episode'] (the env contract of mec_marl.episode)")
+                ended[agent] = dict(episode_info)
     keys = sorted({k for e in ended.values() for k in e})
     return {k: float(np.mean([float(e[k]) for e in ended.values() if k in e])) for k in keys}
 

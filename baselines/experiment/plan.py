@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines import registry
-from baselines.experiment.schema import Experiment, ExperimentError
+from baselines.experiment.schema import RUNNER_METRICS, Experiment, ExperimentError
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ def plan(exp: Experiment, budget: str) -> list[Cell]:
             continue
         env_id = exp.env_of(vname)
         base = {**({"scenario": variant.scenario} if variant.scenario else {}), **variant.overrides}
+        check_variant(exp, vname, env_id, base)
         for point in points(exp, budget):
             for mid in variant.methods:
                 spec = exp.methods[mid]
@@ -89,6 +90,25 @@ def plan(exp: Experiment, budget: str) -> list[Cell]:
                         decision_warmup=b.decision_warmup, trace=b.trace,
                     ))
     return cells
+
+
+def check_variant(exp: Experiment, name: str, env_id: str, env_kwargs: dict) -> None:
+    """Build the variant's env once: a bad env id, scenario or key, or a metric the env lacks, fails here."""
+    import mec_marl
+
+    try:
+        env = mec_marl.make(env_id, **env_kwargs)
+    except ValueError as err:
+        raise ExperimentError(f"variant {name!r}: {err}") from None
+    declared = getattr(getattr(env.unwrapped, "model", None), "episode_metrics", None)
+    env.close()
+    if declared is None:
+        return
+    known = set(declared) | {"return", "length"} | set(RUNNER_METRICS)
+    unknown = [m for m in exp.metrics if m not in known]
+    if unknown:
+        raise ExperimentError(f"metric {unknown[0]!r} is not an episode metric of {env_id}; "
+                              f"its metrics: {sorted(known)}")
 
 
 def select(exp: Experiment, budget: str, cells: list[Cell], methods: list[str] | None = None,
