@@ -127,7 +127,7 @@ def execute(cells: list[Cell], out: Path, workers: int = 1, progress: bool | Non
 
     for s in previous:
         signal.signal(s, stop)
-    pool = None
+    pool = results = None
     try:
         if workers > 1 and len(todo) > 1:
             pool = multiprocessing.get_context("spawn").Pool(min(workers, len(todo)), initializer=_worker_init)
@@ -147,6 +147,7 @@ def execute(cells: list[Cell], out: Path, workers: int = 1, progress: bool | Non
         if pool is not None:
             pool.terminate()  # SIGTERM to every worker, then join: no orphans
             pool.join()
+            del pool, results  # release the pool's queue semaphores now, not at interpreter exit
         bar.close()
         for s, handler in previous.items():
             signal.signal(s, handler)
