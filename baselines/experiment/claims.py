@@ -90,7 +90,7 @@ def _within(exp, c: WithinRatio, rows, variants) -> dict:
     label = f"{exp.label_of(c.method)}/{exp.label_of(c.reference)}"
     return {"verdict": HOLDS if worst <= c.max_ratio else FAILS,
             "evidence": f"{c.metric} ratio {label} at most {worst:.3g} (at {_where(key)}; bound {c.max_ratio:g}) "
-                        f"over {len(ratios)} points; median {sorted(r for r, _ in ratios)[len(ratios) // 2]:.3g}"}
+                        f"over {len(ratios)} point{'s' if len(ratios) != 1 else ''}; median {sorted(r for r, _ in ratios)[len(ratios) // 2]:.3g}"}
 
 
 def _grows(exp, c: GrowsSlower, rows, variants) -> dict:

@@ -48,6 +48,7 @@ def _panels(variants: list[str]):
 
 
 def line_figure(exp: Experiment, spec: Figure, rows: list[dict], path: Path) -> Path | None:
+    import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -78,8 +79,13 @@ def line_figure(exp: Experiment, spec: Figure, rows: list[dict], path: Path) -> 
             ax.set_yscale("log")
         if exp.axes[x].log:
             ax.set_xscale("log")
-        if all(isinstance(r[x], int) for r in vrows):
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        values = sorted({r[x] for r in vrows})
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            if len(values) <= 12:
+                ax.set_xticks(values)  # the swept values themselves
+                ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     handles, labels = _legend(axes)
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
