@@ -2,7 +2,8 @@
 
 ``scripts/<command>.py`` runs the same code. Every command checks its
 arguments before any work starts and reports a bad one in one line on stderr
-with exit code 2; Ctrl-C exits with 130 (SIGTERM with 143).
+with exit code 2 (set ``MEC_MARL_TRACEBACK=1`` for the full traceback); Ctrl-C
+exits with 130 (SIGTERM with 143).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def guarded(command: Callable[[list[str] | None], int]) -> Callable[[list[str] |
         try:
             return command(argv)
         except (UsageError, ConfigError, CheckpointError, ValueError, FileNotFoundError) as err:
+            if os.environ.get("MEC_MARL_TRACEBACK"):
+                raise  # for debugging a method: the full traceback instead of one line
             print(f"error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
