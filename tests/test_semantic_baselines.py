@@ -126,3 +126,15 @@ def test_methods_are_registered_and_drlh_trains_through_the_registry(tmp_path):
     np.testing.assert_array_equal(run(loaded, n_ues=4, chi_mec=2, chi_mcc=1, max_cycles=10)[0], rewards)
     exhaustive = registry.get("sem_exhaustive").build("semantic_v0", {}, seed=0)
     assert exhaustive.name == "sem_exhaustive"
+
+
+@pytest.mark.parametrize("name,quick_cells", [("drlh", 75), ("drlh_v", 36)])
+def test_experiment_files_validate_and_plan(name, quick_cells):
+    from baselines.experiment.plan import plan
+    from baselines.experiment.schema import load_experiment
+
+    exp = load_experiment(name)
+    cells = plan(exp, "quick")
+    assert len(cells) == quick_cells
+    assert {c.method for c in cells} <= {"sem_exhaustive", "sem_random", "drlh_64", "drlh_16", "drlh_8"}
+    assert all(c.train == {"steps": 3000} for c in cells if c.method.startswith("drlh"))

@@ -74,8 +74,12 @@ build_drlh_16 = _drlh(16)
 build_drlh_8 = _drlh(8)
 
 
+# Decisions that depend on the instance and state only (no randomness, no training).
+DETERMINISTIC = ("sem_exhaustive", "sem_greedy", "sem_longest_queue")
+
+
 def register_all(register, method_cls) -> None:
-    """``register(method_cls(name, envs, kind, factory, description, paper_label, default_budget, loader))``."""
+    """``register(method_cls(name, envs, kind, factory, description, paper_label, default_budget, loader, ...))``."""
     for name, kind, builder, description, label, budget in SPECS:
         register(
             method_cls(
@@ -87,5 +91,6 @@ def register_all(register, method_cls) -> None:
                 label,
                 default_budget=dict(budget),
                 loader=LOADER if kind == "learner" else "",
+                deterministic=name in DETERMINISTIC,
             )
         )
