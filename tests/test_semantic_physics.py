@@ -174,6 +174,11 @@ def test_two_pinned_slots_by_hand():
     # Reward -G (eq. 22): UE 0 weight 4 with Lambda = 1; UE 1 weight 0.
     g = -w_l * (u_l + u_e + u_c - 1.0) + V * power
     assert r2["controller"] == pytest.approx(-g, rel=1e-9)
+    g_fn = queues.drift_plus_penalty(
+        np.array([w_l, 0.0]), np.zeros(2), np.array([u_l + u_e + u_c, 0.0]), np.array([1.0, 2.0]),
+        np.zeros(2), np.array([u_e, 0.0]), np.array([power, 0.0]), V,
+    )
+    assert g_fn == pytest.approx(g, rel=1e-12)
     # Episode metrics: time averages over the two slots.
     ep = info["episode"]
     assert trunc["controller"] and ep["length"] == 2
