@@ -74,9 +74,13 @@ def method_page(name: str) -> str:
     from baselines import registry
 
     method = registry.METHODS[name]
-    module_name = method.factory.split(":")[0]
+    factory = method.factory
+    module_name = factory.__module__ if callable(factory) else factory.split(":")[0]
+    factory_name = f"{module_name}:{factory.__qualname__}" if callable(factory) else factory
     doc = markdown_docstring(importlib.import_module(module_name).__doc__).strip()
-    envs = ", ".join(f"[{e}](../envs/{e}.md)" for e in method.envs)
+    any_env = registry.ANY_ENV in method.envs
+    envs = "any env" if any_env else ", ".join(f"[{e}](../envs/{e}.md)" for e in method.envs)
+    example_env = mec_marl_first_env() if any_env else method.envs[0]
     lines = [
         f"# {name}",
         "",
@@ -88,11 +92,11 @@ def method_page(name: str) -> str:
         f"| paper label | {method.paper_label or '-'} |",
         f"| envs | {envs} |",
         f"| default budget | ``{method.default_budget}`` |" if method.default_budget else "| default budget | - |",
-        f"| builder | ``{method.factory}`` |",
+        f"| builder | ``{factory_name}`` |",
         "",
         "```python",
         "from baselines import registry",
-        f'policy = registry.get("{name}").build("{method.envs[0]}", env_kwargs={{}}, seed=0)',
+        f'policy = registry.get("{name}").build("{example_env}", env_kwargs={{}}, seed=0)',
         "```",
         "",
         f"## From ``{module_name}``",
@@ -102,13 +106,20 @@ def method_page(name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def mec_marl_first_env() -> str:
+    import mec_marl
+
+    return mec_marl.list_envs()[0]
+
+
 def methods_index() -> str:
     from baselines import registry
 
     rows = ["# Methods", "", "| method | kind | envs | description |", "|---|---|---|---|"]
     for name in registry.list_methods():
         m = registry.METHODS[name]
-        rows.append(f"| [{name}]({name}.md) | {m.kind} | {', '.join(m.envs)} | {m.description} |")
+        envs = "any env" if registry.ANY_ENV in m.envs else ", ".join(m.envs)
+        rows.append(f"| [{name}]({name}.md) | {m.kind} | {envs} | {m.description} |")
     return "\n".join(rows) + "\n"
 
 

@@ -63,3 +63,19 @@ def test_shared_ppo_checkpoint_refuses_another_method(tmp_path):
     policy.save(path)
     with pytest.raises(CheckpointError, match="not 'ddpg'"):
         sb3_shared.load(path, method="ddpg")
+
+
+def test_shared_ppo_as_a_registry_method(tmp_path):
+    """The entry the lead registers (see the module docstring): build and load through ``Method``."""
+    from baselines.registry import ANY_ENV, Method
+
+    method = Method("ppo_shared", (ANY_ENV,), "learner", "baselines.learners.sb3_shared:build",
+                    default_budget={"steps": 20000})
+    policy = method.build("cpdrl_v0", {"n_devices": 2, "max_cycles": CYCLES}, seed=0, budget=TINY)
+    path = tmp_path / "policy.pt"
+    policy.save(path)
+    loaded = method.load(str(path))
+    assert isinstance(loaded, sb3_shared.SharedPpoPolicy) and loaded.name == "ppo_shared"
+    np.testing.assert_array_equal(
+        loaded.model.policy.parameters_to_vector(), policy.model.policy.parameters_to_vector()
+    )
