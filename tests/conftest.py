@@ -35,6 +35,13 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         {"scenario": "cpdrl_kilobit", "n_devices": 3, "max_cycles": 7},
         {"n_devices": 10, "bandwidth_overuse": "execute"},
     ],
+    "large_scale_v0": [
+        {"n_ues": 6, "max_cycles": 8},
+        {"scenario": "large_scale_table2", "n_ues": 5, "n_mecs": 3, "max_cycles": 6, "weight_change_slot": 3},
+        {"agent_mode": "users", "n_ues": 4, "n_mecs": 1, "max_cycles": 5, "observation": "cqi"},
+        {"agent_mode": "users", "scenario": "large_scale_table2", "n_ues": 3, "n_mecs": 5, "max_cycles": 4,
+         "outage_fallback": False},
+    ],
 }
 
 # Info keys that hold one entry per user (SPEC, "Shared contracts").
@@ -56,10 +63,18 @@ def _cpdrl_decisions(env):
     return {agent: offload}, {agent: local}
 
 
-DECISION_ACTIONS = {"cpdrl_v0": _cpdrl_decisions}
+def _large_scale_decisions(env):
+    """Every UE at MEC 1 vs every UE local."""
+    return ({a: np.ones_like(np.asarray(env.action_space(a).sample())) for a in env.possible_agents},
+            {a: np.zeros_like(np.asarray(env.action_space(a).sample())) for a in env.possible_agents})
+
+
+DECISION_ACTIONS = {"cpdrl_v0": _cpdrl_decisions, "large_scale_v0": _large_scale_decisions}
 SEEDED_DYNAMICS: set[str] = set()
 REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
     "cpdrl_v0": {"latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success", "objective"},
+    "large_scale_v0": {"latency", "energy", "offload", "fallback", "power", "cpu_freq", "edge_cpu", "objective",
+                       "latency_sum"},
 }
 
 
@@ -84,6 +99,8 @@ def env_params(single_agent_gymnasium: bool = False) -> list:
         if single_agent_gymnasium and not mec_marl.ENVS[env_id].gymnasium_id:
             continue
         for config in configs_for(env_id):
+            if single_agent_gymnasium and len(mec_marl.make(env_id, **config).possible_agents) != 1:
+                continue  # a multi-agent mode of an env that also has a single-agent one
             params.append(pytest.param(env_id, dict(config), id=f"{env_id}-{_config_id(config)}"))
     return params
 

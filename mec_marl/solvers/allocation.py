@@ -51,6 +51,7 @@ the power rule, when ``w g / (w_e sigma^2) < 1``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -469,3 +470,194 @@ def offload_resources(offload, data_bits, gain, edge_latency, bandwidth_total, p
     p = np.where(active, p, np.where(a, p_td, 0.0))
     b = np.where(a, b, 0.0)
     return b, p
+
+
+# =========================================================================== #
+# OJRS P2.1 (large_scale_v0): multi-MEC offloading with a fixed decision
+# =========================================================================== #
+# Once the decision a is fixed, P2.1 (OJRS eq. 14-17) separates:
+#   * transmit power: the upload time D / (B log2(1 + p h / sigma^2)) falls with
+#     p, so every offloader transmits at its C4 maximum P_max;
+#   * local CPU: F / f falls with f, so f_i0 = min(F_L, (P_max / kappa)^(1/v))
+#     (C3, and C4 with the execution power of eq. 8);
+#   * each MEC j splits its CPU F_j among its users: min sum_i w_i F_i / f_ij
+#     s.t. sum_i f_ij <= F_j has the KKT solution
+#     f_ij = F_j sqrt(w_i F_i) / S_j, S_j = sum_k sqrt(w_k F_k), whose weighted
+#     latency is S_j^2 / F_j.
+# Each task's latency is counted once (SPEC: eq. 15-17 taken literally would add
+# the local term once per MEC). The outage fallback (SPEC) is an env rule, not
+# part of P2.1: with ``fallback=True`` an offloader whose upload alone takes
+# longer than local execution runs locally before the CPU split.
+# A problem's arrays have a batch shape ``*b``; a decision may add candidate
+# axes after it, ``(*b, *c, N)``, so one call evaluates many candidates.
+
+@dataclasses.dataclass(frozen=True)
+class P21Problem:
+    """Per-slot constants of P2.1 for given channels and weights (SI), arrays over ``*b``.
+
+    Attributes:
+        upload_time: ``(*b, N, M)`` D_i / r_ij at p = P_max (eq. 5, 12); ``inf`` for a zero gain.
+        local_latency: ``(*b, N)`` F_i / f_i0 (eq. 4) at the local optimum f_i0.
+        local_cpu: ``(*b, N)`` f_i0 = min(F_L, (P_max / kappa)^(1/v)) (C3, C4, eq. 8).
+        weights: ``(*b, N)`` w_i (positive).
+        demand_sqrt: ``(*b, N)`` sqrt(w_i F_i), the KKT split's weights.
+        time_per_load: ``(*b, N)`` sqrt(F_i / w_i): UE i's edge latency is this times S_j / F_j.
+        mec_cpu: ``(*b, M)`` F_j (cycles/s).
+        p_max: ``(*b, N)`` transmit power of an offloader (W).
+        exec_power: ``(*b, N)`` local execution power kappa f_i0^v (W, eq. 8).
+    """
+
+    upload_time: np.ndarray
+    local_latency: np.ndarray
+    local_cpu: np.ndarray
+    weights: np.ndarray
+    demand_sqrt: np.ndarray
+    time_per_load: np.ndarray
+    mec_cpu: np.ndarray
+    p_max: np.ndarray
+    exec_power: np.ndarray
+
+    @property
+    def n_mecs(self) -> int:
+        return self.upload_time.shape[-1]
+
+    @property
+    def batch_shape(self) -> tuple:
+        return self.weights.shape[:-1]
+
+
+def p21_problem_from_efficiency(efficiency, weights, *, data_size, cycles, bandwidth, p_max,
+                                f_local_max, mec_cpu, kappa, exponent=3.0) -> P21Problem:
+    """:class:`P21Problem` from the spectral efficiency at full power, ``log2(1 + P_max h / sigma^2)``
+    (``(*b, N, M)``); the other arguments broadcast against ``(*b, N)`` (``mec_cpu`` against ``(*b, M)``)."""
+    eff = np.asarray(efficiency, dtype=float)
+    if eff.ndim < 2:
+        raise ValueError(f"p21: efficiency must be (*b, N, M), got shape {eff.shape}")
+    user_shape = eff.shape[:-1]
+    w = np.broadcast_to(np.asarray(weights, dtype=float), user_shape)
+    _require(w > 0, "p21: weights must be positive")
+    c = np.broadcast_to(np.asarray(cycles, dtype=float), user_shape)
+    with np.errstate(divide="ignore"):
+        upload = np.asarray(data_size, dtype=float)[..., None] / (np.asarray(bandwidth, dtype=float) * eff)
+    f0 = np.broadcast_to(compute.max_local_frequency(f_local_max, p_max, kappa, exponent), user_shape)
+    pmax = np.broadcast_to(np.asarray(p_max, dtype=float), user_shape)
+    mec = np.broadcast_to(np.asarray(mec_cpu, dtype=float), eff.shape[:-2] + eff.shape[-1:])
+    return P21Problem(
+        upload_time=np.broadcast_to(upload, eff.shape),
+        local_latency=compute.local_latency(c, f0),
+        local_cpu=f0,
+        weights=w,
+        demand_sqrt=np.sqrt(w * c),
+        time_per_load=np.sqrt(c / w),
+        mec_cpu=mec,
+        p_max=pmax,
+        exec_power=compute.execution_power(f0, kappa, exponent),
+    )
+
+
+def p21_problem(gain, weights, *, data_size, cycles, bandwidth, noise_power, p_max,
+                f_local_max, mec_cpu, kappa, exponent=3.0) -> P21Problem:
+    """:class:`P21Problem` from channel gains ``h`` ``(*b, N, M)`` (eq. 11): power at its C4 maximum."""
+    efficiency = channel.spectral_efficiency(p_max if np.ndim(p_max) == 0 else np.asarray(p_max)[..., None],
+                                             gain, noise_power)
+    return p21_problem_from_efficiency(
+        efficiency, weights, data_size=data_size, cycles=cycles, bandwidth=bandwidth, p_max=p_max,
+        f_local_max=f_local_max, mec_cpu=mec_cpu, kappa=kappa, exponent=exponent,
+    )
+
+
+def _expand(problem: P21Problem, decision: np.ndarray):
+    """The problem's arrays with the decision's candidate axes inserted after ``*b``."""
+    nb = problem.weights.ndim - 1
+    extra = decision.ndim - 1 - nb
+    if extra < 0 or decision.shape[-1] != problem.weights.shape[-1]:
+        raise ValueError(
+            f"p21: decision of shape {decision.shape} does not fit a problem with batch shape "
+            f"{problem.batch_shape} and N = {problem.weights.shape[-1]} (expected (*b, *candidates, N))"
+        )
+
+    def ex(x):
+        return x.reshape(x.shape[:nb] + (1,) * extra + x.shape[nb:])
+
+    return {f.name: ex(getattr(problem, f.name)) for f in dataclasses.fields(problem)}
+
+
+def _assign(problem_arrays: dict, decision: np.ndarray, fallback: bool):
+    m = problem_arrays["upload_time"].shape[-1]
+    a = decision.astype(np.intp, copy=False)
+    if a.size and (a.min() < 0 or a.max() > m):
+        raise ValueError(f"p21: decision values must lie in 0..{m} (0 = local, j = MEC j)")
+    off = a > 0
+    idx = np.where(off, a - 1, 0)
+    up = np.broadcast_to(problem_arrays["upload_time"], a.shape + (m,))
+    t_up = np.take_along_axis(up, idx[..., None], axis=-1)[..., 0]
+    if fallback:
+        fell = off & (t_up > problem_arrays["local_latency"])
+        off = off & ~fell
+    else:
+        fell = np.zeros(a.shape, dtype=bool)
+    onehot = off[..., None] & (idx[..., None] == np.arange(m))
+    load = np.where(onehot, problem_arrays["demand_sqrt"][..., None], 0.0).sum(axis=-2)  # S_j, (..., M)
+    return off, idx, t_up, fell, load
+
+
+def p21_objective(problem: P21Problem, decision, fallback: bool = True) -> np.ndarray:
+    """Weighted latency sum (eq. 13) of P2.1's optimum for ``decision`` ``(*b, *c, N)`` -> ``(*b, *c)``.
+
+    The fast path of searches: local UEs w_i F_i / f_i0, offloaders w_i D_i / r_ij,
+    and each MEC's KKT split S_j^2 / F_j. ``inf`` where an offloader has zero rate
+    (only with ``fallback=False``); never NaN.
+    """
+    d = np.asarray(decision)
+    arrays = _expand(problem, d)
+    off, _, t_up, _, load = _assign(arrays, d, fallback)
+    w = arrays["weights"]
+    users = np.where(off, w * np.where(off, t_up, 0.0), w * arrays["local_latency"]).sum(axis=-1)
+    return users + (load**2 / arrays["mec_cpu"]).sum(axis=-1)
+
+
+def p21_solve(problem: P21Problem, decision, fallback: bool = True) -> dict:
+    """P2.1's optimum for ``decision`` ``(*b, *c, N)`` (0 = local, j = MEC j), all arrays ``(*b, *c, N)``.
+
+    Returns ``offload`` (the executed target after the fallback), ``fallback``
+    (bool, moved to local by the outage rule), ``latency`` (s), ``upload_time``,
+    ``edge_time`` (0 for local UEs), ``power`` (transmit power, P_max for
+    offloaders), ``cpu_freq`` (f_i0 for local UEs), ``edge_cpu`` (f_ij),
+    ``energy`` (p T^up for offloaders, kappa f^v T^local locally) and
+    ``objective`` ``(*b, *c)`` (eq. 13). A MEC without users allocates nothing.
+    """
+    d = np.asarray(decision)
+    arrays = _expand(problem, d)
+    off, idx, t_up, fell, load = _assign(arrays, d, fallback)
+    mec = np.broadcast_to(arrays["mec_cpu"], load.shape)
+    load_at = np.take_along_axis(load, idx, axis=-1)
+    cpu_at = np.take_along_axis(mec, idx, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        edge_time = np.where(off, arrays["time_per_load"] * load_at / cpu_at, 0.0)
+        edge_cpu = np.where(off, cpu_at * arrays["demand_sqrt"] / np.where(off, load_at, 1.0), 0.0)
+    up = np.where(off, t_up, 0.0)
+    latency = np.where(off, up + edge_time, arrays["local_latency"])
+    power = np.where(off, arrays["p_max"], 0.0)
+    with np.errstate(invalid="ignore"):
+        energy = np.where(off, power * up, arrays["exec_power"] * arrays["local_latency"])
+    return {
+        "offload": np.where(off, idx + 1, 0),
+        "fallback": fell,
+        "latency": latency,
+        "upload_time": up,
+        "edge_time": edge_time,
+        "power": power,
+        "cpu_freq": np.where(off, 0.0, arrays["local_cpu"]),
+        "edge_cpu": edge_cpu,
+        "energy": energy,
+        "objective": (arrays["weights"] * latency).sum(axis=-1),
+    }
+
+
+__all__ += [
+    "P21Problem",
+    "p21_problem",
+    "p21_problem_from_efficiency",
+    "p21_objective",
+    "p21_solve",
+]
