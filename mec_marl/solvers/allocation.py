@@ -529,29 +529,36 @@ class P21Problem:
 def p21_problem_from_efficiency(efficiency, weights, *, data_size, cycles, bandwidth, p_max,
                                 f_local_max, mec_cpu, kappa, exponent=3.0) -> P21Problem:
     """:class:`P21Problem` from the spectral efficiency at full power, ``log2(1 + P_max h / sigma^2)``
-    (``(*b, N, M)``); the other arguments broadcast against ``(*b, N)`` (``mec_cpu`` against ``(*b, M)``)."""
+    (``(*b, N, M)``); the other arguments broadcast against ``(*b, N)`` (``mec_cpu`` against ``(*b, M)``).
+
+    Per-UE constants given as scalars stay broadcast views (no per-UE copies on the env's hot path).
+    """
     eff = np.asarray(efficiency, dtype=float)
     if eff.ndim < 2:
         raise ValueError(f"p21: efficiency must be (*b, N, M), got shape {eff.shape}")
     user_shape = eff.shape[:-1]
-    w = np.broadcast_to(np.asarray(weights, dtype=float), user_shape)
+    w = np.asarray(weights, dtype=float)
     _require(w > 0, "p21: weights must be positive")
-    c = np.broadcast_to(np.asarray(cycles, dtype=float), user_shape)
+    c = np.asarray(cycles, dtype=float)
     with np.errstate(divide="ignore"):
-        upload = np.asarray(data_size, dtype=float)[..., None] / (np.asarray(bandwidth, dtype=float) * eff)
-    f0 = np.broadcast_to(compute.max_local_frequency(f_local_max, p_max, kappa, exponent), user_shape)
-    pmax = np.broadcast_to(np.asarray(p_max, dtype=float), user_shape)
-    mec = np.broadcast_to(np.asarray(mec_cpu, dtype=float), eff.shape[:-2] + eff.shape[-1:])
+        per_bit = np.asarray(data_size, dtype=float) / np.asarray(bandwidth, dtype=float)
+        upload = (per_bit[..., None] if per_bit.ndim else per_bit) / eff  # D / (B log2(1 + P h / sigma^2))
+    f0 = compute.max_local_frequency(f_local_max, p_max, kappa, exponent)
+    root_w, root_c = np.sqrt(w), np.sqrt(c)
+
+    def users(x):
+        return np.broadcast_to(x, user_shape)
+
     return P21Problem(
         upload_time=np.broadcast_to(upload, eff.shape),
-        local_latency=compute.local_latency(c, f0),
-        local_cpu=f0,
-        weights=w,
-        demand_sqrt=np.sqrt(w * c),
-        time_per_load=np.sqrt(c / w),
-        mec_cpu=mec,
-        p_max=pmax,
-        exec_power=compute.execution_power(f0, kappa, exponent),
+        local_latency=users(compute.local_latency(c, f0)),
+        local_cpu=users(f0),
+        weights=users(w),
+        demand_sqrt=users(root_w * root_c),
+        time_per_load=users(root_c / root_w),
+        mec_cpu=np.broadcast_to(np.asarray(mec_cpu, dtype=float), eff.shape[:-2] + eff.shape[-1:]),
+        p_max=users(np.asarray(p_max, dtype=float)),
+        exec_power=users(compute.execution_power(f0, kappa, exponent)),
     )
 
 
@@ -582,23 +589,38 @@ def _expand(problem: P21Problem, decision: np.ndarray):
     return {f.name: ex(getattr(problem, f.name)) for f in dataclasses.fields(problem)}
 
 
-def _assign(problem_arrays: dict, decision: np.ndarray, fallback: bool):
-    m = problem_arrays["upload_time"].shape[-1]
+def _assign(problem_arrays: dict, decision: np.ndarray, fallback: bool) -> dict:
+    """Executed assignment of ``decision``: float masks per MEC, upload times, fallback flags, loads S_j.
+
+    Masks are float arrays and selections are sums of masked terms (no ``np.where``
+    on random masks: several times slower per element); an infinite upload time
+    (zero gain) takes the ``np.where`` path so that no ``0 * inf`` appears.
+    """
+    up = problem_arrays["upload_time"]
+    m = up.shape[-1]
     a = decision.astype(np.intp, copy=False)
     if a.size and (a.min() < 0 or a.max() > m):
         raise ValueError(f"p21: decision values must lie in 0..{m} (0 = local, j = MEC j)")
+    finite = bool(np.isfinite(up).all())
+    at = [(a == j + 1).astype(np.float64) for j in range(m)]  # requested MEC j
+    if finite:
+        t_up = sum(e * up[..., j] for j, e in enumerate(at))  # 0 for local UEs
+    else:
+        idx = np.maximum(a - 1, 0)
+        t_up = np.where(a > 0, np.take_along_axis(np.broadcast_to(up, a.shape + (m,)), idx[..., None], -1)[..., 0], 0.0)
     off = a > 0
-    idx = np.where(off, a - 1, 0)
-    up = np.broadcast_to(problem_arrays["upload_time"], a.shape + (m,))
-    t_up = np.take_along_axis(up, idx[..., None], axis=-1)[..., 0]
     if fallback:
         fell = off & (t_up > problem_arrays["local_latency"])
-        off = off & ~fell
+        if fell.any():
+            keep = (~fell).astype(np.float64)
+            at = [e * keep for e in at]
+            off = off & ~fell
+            t_up = t_up * keep if finite else np.where(off, t_up, 0.0)
     else:
         fell = np.zeros(a.shape, dtype=bool)
-    onehot = off[..., None] & (idx[..., None] == np.arange(m))
-    load = np.where(onehot, problem_arrays["demand_sqrt"][..., None], 0.0).sum(axis=-2)  # S_j, (..., M)
-    return off, idx, t_up, fell, load
+    demand = problem_arrays["demand_sqrt"]
+    load = [(demand * e).sum(axis=-1) for e in at]  # S_j
+    return {"at": at, "off": off, "t_up": t_up, "fell": fell, "load": load}
 
 
 def p21_objective(problem: P21Problem, decision, fallback: bool = True) -> np.ndarray:
@@ -610,10 +632,11 @@ def p21_objective(problem: P21Problem, decision, fallback: bool = True) -> np.nd
     """
     d = np.asarray(decision)
     arrays = _expand(problem, d)
-    off, _, t_up, _, load = _assign(arrays, d, fallback)
-    w = arrays["weights"]
-    users = np.where(off, w * np.where(off, t_up, 0.0), w * arrays["local_latency"]).sum(axis=-1)
-    return users + (load**2 / arrays["mec_cpu"]).sum(axis=-1)
+    x = _assign(arrays, d, fallback)
+    local = (~x["off"]).astype(np.float64)
+    users = (arrays["weights"] * (x["t_up"] + local * arrays["local_latency"])).sum(axis=-1)
+    mec = arrays["mec_cpu"]
+    return users + sum(s**2 / mec[..., j] for j, s in enumerate(x["load"]))
 
 
 def p21_solve(problem: P21Problem, decision, fallback: bool = True) -> dict:
@@ -628,28 +651,27 @@ def p21_solve(problem: P21Problem, decision, fallback: bool = True) -> dict:
     """
     d = np.asarray(decision)
     arrays = _expand(problem, d)
-    off, idx, t_up, fell, load = _assign(arrays, d, fallback)
-    mec = np.broadcast_to(arrays["mec_cpu"], load.shape)
-    load_at = np.take_along_axis(load, idx, axis=-1)
-    cpu_at = np.take_along_axis(mec, idx, axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        edge_time = np.where(off, arrays["time_per_load"] * load_at / cpu_at, 0.0)
-        edge_cpu = np.where(off, cpu_at * arrays["demand_sqrt"] / np.where(off, load_at, 1.0), 0.0)
-    up = np.where(off, t_up, 0.0)
-    latency = np.where(off, up + edge_time, arrays["local_latency"])
-    power = np.where(off, arrays["p_max"], 0.0)
-    with np.errstate(invalid="ignore"):
-        energy = np.where(off, power * up, arrays["exec_power"] * arrays["local_latency"])
+    x = _assign(arrays, d, fallback)
+    at, up = x["at"], x["t_up"]
+    mec = arrays["mec_cpu"]
+    load_at = sum(e * s[..., None] for e, s in zip(at, x["load"]))  # S_j of the UE's MEC, 0 locally
+    cpu_at = sum(e * mec[..., j, None] for j, e in enumerate(at))  # F_j, 0 locally
+    local = (~x["off"]).astype(np.float64)
+    edge_time = arrays["time_per_load"] * load_at / (cpu_at + local)  # sqrt(F_i / w_i) S_j / F_j
+    edge_cpu = arrays["demand_sqrt"] * cpu_at / (load_at + local)  # F_j sqrt(w_i F_i) / S_j (KKT)
+    tl = arrays["local_latency"]
+    latency = up + edge_time + local * tl
+    power = arrays["p_max"] * (1.0 - local)
     return {
-        "offload": np.where(off, idx + 1, 0),
-        "fallback": fell,
+        "offload": sum((j + 1) * e for j, e in enumerate(at)).astype(np.int64),
+        "fallback": x["fell"],
         "latency": latency,
         "upload_time": up,
         "edge_time": edge_time,
         "power": power,
-        "cpu_freq": np.where(off, 0.0, arrays["local_cpu"]),
+        "cpu_freq": arrays["local_cpu"] * local,
         "edge_cpu": edge_cpu,
-        "energy": energy,
+        "energy": power * up + arrays["exec_power"] * tl * local,
         "objective": (arrays["weights"] * latency).sum(axis=-1),
     }
 
