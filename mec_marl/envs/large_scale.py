@@ -302,10 +302,16 @@ def _slot_fading(instance: LargeScaleInstance, t: np.ndarray) -> np.ndarray:
     return flat[np.arange(flat.shape[0]), np.asarray(t).reshape(-1)].reshape(b + fading.shape[-2:])
 
 
+def slot_gain(config: LargeScaleConfig, instance: LargeScaleInstance, t) -> np.ndarray:
+    """``(*b, N, M)`` channel gains h_ij of slot ``t`` (clamped to the last slot), eq. 11."""
+    t = np.minimum(np.asarray(t), config.max_cycles - 1)
+    return channel.rayleigh_gain(instance.path_gain, _slot_fading(instance, t))
+
+
 def slot_channel(config: LargeScaleConfig, instance: LargeScaleInstance, t) -> tuple[np.ndarray, np.ndarray]:
     """``(cqi, weights)`` of slot ``t`` (clamped to the last slot): cqi = log2(1 + P_max h / sigma^2)."""
     t = np.minimum(np.asarray(t), config.max_cycles - 1)
-    gain = channel.rayleigh_gain(instance.path_gain, _slot_fading(instance, t))  # eq. 11
+    gain = slot_gain(config, instance, t)
     cqi = channel.spectral_efficiency(config.p_max, gain, config.noise_power)  # eq. 12 per Hz at P_max
     k = config.weight_change_slot
     if k > 0:
@@ -521,6 +527,7 @@ __all__ = [
     "sample_instance",
     "check_instance",
     "initial_state",
+    "slot_gain",
     "slot_channel",
     "slot_problem",
     "decision",

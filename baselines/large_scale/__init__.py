@@ -1,0 +1,1 @@
+"""OJRS baselines on large_scale_v0 (heuristics and searches)."""
