@@ -1,6 +1,6 @@
 """OJRS P2.1 closed form (mec_marl.solvers.allocation) against the cvxpy reference.
 
-The reference (mec_marl.solvers.reference_large_scale) solves P2.1 jointly over
+The reference (mec_marl.solvers.reference.p21_cvxpy) solves P2.1 jointly over
 powers and CPU frequencies with a conic solver, without the closed form's
 structure. Instances follow SPEC's two presets (Table I of the OJRS paper with
 P_max 0.1 W / -174 dBm/Hz or P_max 1 W / -101 dBm/Hz), UEs uniform in the
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mec_marl.solvers import allocation as al
-from mec_marl.solvers.reference_large_scale import p21_cvxpy
+from mec_marl.solvers.reference import p21_cvxpy
 
 PRESETS = {
     "default": dict(p_max=0.1, noise_power=10 ** (-174 / 10) * 1e-3 * 1e6),
