@@ -298,8 +298,12 @@ def _slot_fading(instance: LargeScaleInstance, t: np.ndarray) -> np.ndarray:
     b = fading.shape[:-3]
     if not b:
         return fading[int(t)]
+    t = np.asarray(t)
+    first = int(t.flat[0])
+    if np.all(t == first):  # batches step in lockstep: a strided view, no gather
+        return fading[..., first, :, :]
     flat = fading.reshape((-1,) + fading.shape[-3:])
-    return flat[np.arange(flat.shape[0]), np.asarray(t).reshape(-1)].reshape(b + fading.shape[-2:])
+    return flat[np.arange(flat.shape[0]), t.reshape(-1)].reshape(b + fading.shape[-2:])
 
 
 def slot_gain(config: LargeScaleConfig, instance: LargeScaleInstance, t) -> np.ndarray:
@@ -353,6 +357,7 @@ def decision(config: LargeScaleConfig, actions: dict) -> np.ndarray:
 def _infos(config: LargeScaleConfig, state: LargeScaleState, requested, result: dict) -> dict:
     latency = result["latency"]
     n = latency.shape[-1]
+    total = latency.sum(axis=-1)
     info = {
         "latency": latency,
         "energy": result["energy"],
@@ -365,8 +370,8 @@ def _infos(config: LargeScaleConfig, state: LargeScaleState, requested, result: 
         "upload_time": result["upload_time"],
         "weight": np.array(state.weights, dtype=float),
         "objective": result["objective"],
-        "latency_sum": latency.sum(axis=-1),
-        "avg_latency": latency.sum(axis=-1) / n,
+        "latency_sum": total,
+        "avg_latency": total / n,
         "offload_rate": (result["offload"] > 0).sum(axis=-1) / n,
         "fallback_rate": result["fallback"].sum(axis=-1) / n,
         "slots": np.ones(latency.shape[:-1]),
