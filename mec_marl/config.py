@@ -81,6 +81,7 @@ Cycles = Annotated[float, _si("cycles")]
 HertzRange = Annotated[tuple[float, float], _si_range("Hz")]
 BitsRange = Annotated[tuple[float, float], _si_range("bits")]
 CyclesPerBitRange = Annotated[tuple[float, float], _si_range("cycles/bit")]
+CyclesRange = Annotated[tuple[float, float], _si_range("cycles")]
 MetersRange = Annotated[tuple[float, float], _si_range("m")]
 WattRange = Annotated[tuple[float, float], _si_range("W")]
 

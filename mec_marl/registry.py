@@ -33,6 +33,13 @@ ENVS: dict[str, EnvEntry] = {
         "Jiang, Wang, Dong, Pan, Yang: Stacked Autoencoder-Based Deep Reinforcement Learning for Online "
         "Resource Scheduling in Large-Scale MEC Networks (OJRS)",
     ),
+    "smart_community_v0": EnvEntry(
+        "smart_community_v0",
+        "mec_marl.envs.smart_community",
+        None,
+        "Chen, Xiong, Chen, Min, Li: Joint Computation Offloading and Resource Allocation in Multi-Edge Smart "
+        "Communities With Personalized Federated Deep Reinforcement Learning (PFR-OA)",
+    ),
 }
 
 
