@@ -56,7 +56,7 @@ class PreservedPrioritizedReplay:
     def sample(self, batch_size: int) -> np.ndarray:
         """Indices drawn by eq. 32."""
         p = self.priority[: self.size] ** self.tau
-        return self.rng.choice(self.size, size=min(batch_size, self.size), replace=True, p=p / p.sum())
+        return self.rng.choice(self.size, size=batch_size, replace=True, p=p / p.sum())
 
     def update_priorities(self, index: np.ndarray, loss_change: float) -> None:
         self.priority[index] = abs(loss_change) + self.eps
