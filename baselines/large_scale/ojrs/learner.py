@@ -184,11 +184,12 @@ def train(env, hyper: OjrsHyper, steps: int, seed: int, progress: bool | None = 
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
-                change = 0.0 if last_loss is None else last_loss - float(loss)
-                last_loss = float(loss)
+                value = float(loss.detach())
+                change = 0.0 if last_loss is None else last_loss - value
+                last_loss = value
                 replay.update_priorities(index, change)
                 t_sa = search.adaptive_iterations(t_sa, change, hyper.eps)  # eq. 30
-                log["loss"].append(float(loss))
+                log["loss"].append(value)
             if done_steps % hyper.sae_interval == 0:
                 sae.train(hyper.t_sae, hyper.batch_size)
         if sae.memory:
