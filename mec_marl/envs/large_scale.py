@@ -64,7 +64,11 @@ target), ``requested`` (the action), ``fallback`` (bool), ``power`` (W),
 ``cpu_freq`` (local Hz), ``edge_cpu`` (Hz), ``upload_time`` (s), ``weight``;
 scalars ``objective`` (sum w_i T_i, Table II's "task latency"),
 ``latency_sum`` (sum T_i), ``avg_latency``, ``offload_rate``,
-``fallback_rate``, ``slots`` (1 per step, for the ratio metric) and
+``fallback_rate``, ``slots`` (1 per step, for the ratio metric),
+``slots_before`` / ``slots_after`` and ``objective_before`` /
+``objective_after`` (the step's slot and objective on either side of the
+weight change, for Table III's before / after columns; both the whole
+episode when ``weight_change_slot`` is 0) and
 ``clipped_actions``; with ``record_solver_time=True`` also ``solver_time_s``
 (wall-clock of the P2.1 call; off by default so that infos are
 deterministic). ``reset`` returns the same keys for "every UE local".
@@ -376,6 +380,14 @@ def _infos(config: LargeScaleConfig, state: LargeScaleState, requested, result: 
         "fallback_rate": result["fallback"].sum(axis=-1) / n,
         "slots": np.ones(latency.shape[:-1]),
     }
+    # Split at the weight change (Table III's before / after columns); without a change both are the episode.
+    if config.weight_change_slot == 0:
+        before = after = np.ones(latency.shape[:-1])
+    else:
+        after = (state.t >= config.weight_change_slot) * 1.0
+        before = 1.0 - after
+    info.update(slots_before=before, slots_after=after,
+                objective_before=before * info["objective"], objective_after=after * info["objective"])
     return info
 
 
@@ -470,6 +482,10 @@ def summary(config: LargeScaleConfig, instance: LargeScaleInstance, state: Large
 EPISODE_METRICS = {
     "objective": Metric("mean", description="weighted latency sum_i w_i T_i, mean over slots (Table II 'task latency')"),
     "reward": Metric("ratio", "slots", "objective", description="1 / mean weighted latency (Table II 'reward')"),
+    "reward_before": Metric("ratio", "slots_before", "objective_before",
+                            description="1 / mean weighted latency before weight_change_slot"),
+    "reward_after": Metric("ratio", "slots_after", "objective_after",
+                           description="1 / mean weighted latency from weight_change_slot on (the episode's without a change)"),
     "avg_latency": Metric("mean", description="mean task latency (s), mean over slots"),
     "offload_rate": Metric("mean", description="fraction of UEs executed at a MEC, mean over slots"),
     "fallback_rate": Metric("mean", description="fraction of UEs moved local by the outage fallback"),

@@ -63,6 +63,7 @@ class OjrsHyper(HyperParams):
     batch_size: int = Field(128, ge=1)
     buffer_size: int = Field(1024, ge=1)
     train_interval: int = Field(10, ge=1, description="phi: epochs between DNN trainings")
+    updates_per_train: int = Field(1, ge=1, description="Adam steps per training (each on a fresh priority batch)")
     t_sa: int = Field(20, ge=1, description="initial ASA iterations T_SA")
     eps: float = Field(0.02, ge=0, description="threshold of eq. 30")
     rho_max: float = Field(1.2, gt=1, description="preserve bound of eq. 31")
@@ -176,14 +177,17 @@ def train(env, hyper: OjrsHyper, steps: int, seed: int, progress: bool | None = 
             log["objective"].append(info["objective"])
             log["t_sa"].append(t_sa)
             if done_steps % hyper.train_interval == 0 and len(replay) >= min(hyper.batch_size, 32):
-                index = replay.sample(hyper.batch_size)
-                logits = net(torch.as_tensor(replay.x[index]))
-                target = torch.as_tensor(replay.action[index])
-                ce = torch.nn.functional.cross_entropy(logits.reshape(-1, m + 1), target.reshape(-1))
-                loss = ce + 0.5 * hyper.lam * sum((p**2).sum() for p in net.dnn.parameters())  # eq. 25
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
+                for _ in range(hyper.updates_per_train):
+                    index = replay.sample(hyper.batch_size)
+                    logits = net(torch.as_tensor(replay.x[index]))
+                    target = torch.as_tensor(replay.action[index])
+                    # eq. 25 sums over the one-hot entries of a sample (all UEs) and averages over the batch
+                    ce = torch.nn.functional.cross_entropy(logits.reshape(-1, m + 1), target.reshape(-1),
+                                                           reduction="sum") / len(index)
+                    loss = ce + 0.5 * hyper.lam * sum((p**2).sum() for p in net.dnn.parameters())  # eq. 25
+                    optimiser.zero_grad()
+                    loss.backward()
+                    optimiser.step()
                 value = float(loss.detach())
                 change = 0.0 if last_loss is None else last_loss - value
                 last_loss = value
