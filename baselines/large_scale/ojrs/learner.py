@@ -95,6 +95,11 @@ class OjrsPolicy(LearnedPolicy):
     def __init__(self, net: OjrsNet, hyper: OjrsHyper, log: dict | None = None):
         self.net, self.hyper, self.log = net, hyper, log or {}
 
+    @property
+    def history(self) -> dict:
+        """Training curves for the experiment runner: per-epoch reward and objective, DNN losses."""
+        return {k: list(self.log.get(k, [])) for k in ("reward", "objective", "loss", "t_sa")}
+
     def predict(self, obs: np.ndarray) -> np.ndarray:
         obs = np.asarray(obs, dtype=np.float32)
         x = obs[..., : self.net.n * self.net.m] / self.hyper.cqi_scale
