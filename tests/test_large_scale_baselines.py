@@ -92,3 +92,18 @@ def test_policies_run_in_both_modes_and_are_seeded(mode):
         assert episode(make(), 3) == episode(make(), 3)
     assert episode(heuristics.RandomOffloading(), 1) != episode(heuristics.RandomOffloading(), 2)
     assert episode(AdaptiveSimulatedAnnealing(iterations=30, chains=4), 5) <= episode(heuristics.Greedy(), 5) + 1e-9
+
+
+def test_registered_methods_build_and_act():
+    import baselines.large_scale  # noqa: F401  (registers the methods)
+    from baselines import registry
+
+    env = mec_marl.make("large_scale_v0", n_ues=5, max_cycles=2)
+    obs, _ = env.reset(seed=0)
+    for name in ("ls_greedy", "ls_random", "ls_local", "ls_exhaustive", "ls_sa", "ls_asa", "ls_pso"):
+        small = {"iterations": 3} if name in ("ls_sa", "ls_asa", "ls_pso") else {}
+        policy = registry.get(name).build("large_scale_v0", {}, 0, small)
+        policy.reset(env, seed=0)
+        action = policy.act(obs, env)["scheduler"]
+        assert action.shape == (5,) and np.all((action >= 0) & (action <= 2)), name
+    assert registry.get("ojrs").kind == "learner"
