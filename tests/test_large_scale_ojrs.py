@@ -74,3 +74,18 @@ def test_ojrs_trains_reproducibly_and_round_trips(tmp_path):
     np.testing.assert_array_equal(loaded.act(obs, env)["scheduler"], action)
     with pytest.raises(ValueError, match="unknown key"):
         build("large_scale_v0", ENV, 0, {"steps": 10, "no_such_key": 1})
+
+
+def test_ppo_users_mode_trains_reproducibly_and_round_trips(tmp_path):
+    from baselines.large_scale.ppo import PpoUsersPolicy, build as build_ppo
+
+    budget = {"steps": 64, "n_envs": 2, "n_steps": 8, "batch_size": 16, "n_epochs": 1, "net_arch": "8"}
+    a = build_ppo("large_scale_v0", ENV, 5, budget)
+    b = build_ppo("large_scale_v0", ENV, 5, budget)
+    env = mec_marl.make("large_scale_v0", **ENV, **PpoUsersPolicy.env_options)
+    obs, _ = env.reset(seed=2)
+    actions = a.act(obs, env)
+    assert set(actions) == set(env.agents) and all(0 <= v <= 2 for v in actions.values())
+    assert actions == b.act(obs, env)
+    a.save(tmp_path / "ppo.pt")
+    assert PpoUsersPolicy.load(tmp_path / "ppo.pt", method="ls_ppo_users").act(obs, env) == actions

@@ -2,7 +2,8 @@
 
 Greedy and Random (:mod:`.heuristics`, SPEC's wording with the insufficiency
 rule), the searches exhaustive / SA / ASA / PSO (:mod:`.searches`, batched
-P2.1 evaluation), and the OJRS learner (:mod:`.ojrs`). Names carry the
+P2.1 evaluation), the OJRS learner (:mod:`.ojrs`) and SB3 PPO in ``users``
+mode with parameter sharing (:mod:`.ppo`; acts under ``agent_mode="users"``). Names carry the
 ``ls_`` prefix where another paper could use the same word.
 """
 
@@ -64,6 +65,9 @@ for _name, _kind, _factory, _text, _label, _budget in (
     ("ls_pso", "search", "build_pso", "integer PSO, 64 particles x 100 iterations (NRR reference)", "PSO", {}),
 ):
     register(Method(_name, ENVS, _kind, f"{_HERE}:{_factory}", _text, _label, _budget))
+register(Method("ls_ppo_users", ENVS, "learner", "baselines.large_scale.ppo:build",
+                "SB3 PPO, one agent per UE (own CQI row and weight), parameter sharing, team reward", "PPO (users)",
+                {"steps": 5000}, "baselines.large_scale.ppo:load"))
 register(Method("ojrs", ENVS, "learner", "baselines.large_scale.ojrs.learner:build",
                 "2r-SAE + DNN policy trained on ASA-searched actions with 2p-ER (Alg. 3)", "OJRS",
                 {"steps": 3000}, f"{_HERE}:load_ojrs"))
