@@ -122,7 +122,8 @@ def _anneal(objective, start: np.ndarray, neighbour, rng, iterations: int, t0_fr
         fc = objective(cand)
         evaluations += len(cand)
         with np.errstate(over="ignore", invalid="ignore"):
-            accept = (fc <= fx) | (np.exp(np.minimum((fx - fc) / np.maximum(temperature, 1e-300), 0.0)) > rng.random(len(x)))
+            boltzmann = np.exp(np.minimum((fx - fc) / np.maximum(temperature, 1e-300), 0.0))
+            accept = (fc <= fx) | (boltzmann > rng.random(len(x)))
         x = np.where(accept[:, None], cand, x)
         fx = np.where(accept, fc, fx)
         i = int(np.argmin(fx))
@@ -158,7 +159,8 @@ def h_mutation_keep(gain: np.ndarray, x: np.ndarray) -> np.ndarray:
     g = np.asarray(gain, dtype=float)
     m = g.shape[-1]
     total = g.sum(axis=-1)
-    share = np.concatenate([np.full(g.shape[:-1] + (1,), 1.0 / (m + 1)), g / np.where(total > 0, total, 1.0)[..., None]], -1)
+    local = np.full(g.shape[:-1] + (1,), 1.0 / (m + 1))
+    share = np.concatenate([local, g / np.where(total > 0, total, 1.0)[..., None]], -1)
     return np.take_along_axis(np.broadcast_to(share, x.shape + (m + 1,)), x[..., None], -1)[..., 0]
 
 

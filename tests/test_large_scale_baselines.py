@@ -88,7 +88,8 @@ def test_policies_run_in_both_modes_and_are_seeded(mode):
             obs, _, _, _, infos = env.step(policy.act(obs, env))
         return next(iter(infos.values()))["episode"]["objective"]
 
-    for make in (heuristics.Greedy, heuristics.RandomOffloading, lambda: AdaptiveSimulatedAnnealing(iterations=20, chains=4)):
+    makers = (heuristics.Greedy, heuristics.RandomOffloading, lambda: AdaptiveSimulatedAnnealing(iterations=20, chains=4))
+    for make in makers:
         assert episode(make(), 3) == episode(make(), 3)
     assert episode(heuristics.RandomOffloading(), 1) != episode(heuristics.RandomOffloading(), 2)
     assert episode(AdaptiveSimulatedAnnealing(iterations=30, chains=4), 5) <= episode(heuristics.Greedy(), 5) + 1e-9

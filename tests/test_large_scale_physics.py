@@ -145,7 +145,8 @@ def test_users_mode_sees_own_row_and_shares_the_reward():
     sched = make(scenario="large_scale_table2")
     full, _ = sched.reset(options={"instance": pinned()})
     for i in range(3):
-        np.testing.assert_array_equal(obs[f"ue_{i}"], np.append(full["scheduler"][2 * i: 2 * i + 2], WEIGHTS[i]).astype(np.float32))
+        own = np.append(full["scheduler"][2 * i: 2 * i + 2], WEIGHTS[i]).astype(np.float32)
+        np.testing.assert_array_equal(obs[f"ue_{i}"], own)
     _, rewards, _, _, infos = env.step({"ue_0": 1, "ue_1": 2, "ue_2": 1})
     _, objective, _, _ = hand(1.0, -101.0, 0, WEIGHTS, [1, 2, 1])
     assert list(rewards.values()) == pytest.approx([1 / objective] * 3, rel=1e-12)

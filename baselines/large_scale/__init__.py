@@ -57,7 +57,8 @@ def load_ojrs(path):
 _HERE = "baselines.large_scale"
 for _name, _kind, _factory, _text, _label, _budget in (
     ("ls_greedy", "heuristic", "build_greedy", "nearest MEC, then the insufficiency rule", "Greedy", {}),
-    ("ls_random", "heuristic", "build_random", "uniform over local and the MECs, then the insufficiency rule", "Random", {}),
+    ("ls_random", "heuristic", "build_random", "uniform over local and the MECs, then the insufficiency rule",
+     "Random", {}),
     ("ls_local", "heuristic", "build_local", "every UE local", "Local", {}),
     ("ls_exhaustive", "search", "build_exhaustive", "all (M+1)^N decisions (small N)", "Exhaustive", {}),
     ("ls_sa", "search", "build_sa", "simulated annealing, 16 chains x 200 iterations", "SA", {}),

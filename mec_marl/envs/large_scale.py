@@ -148,7 +148,9 @@ class LargeScaleConfig(EnvConfig):
     kappa: float = Field(1e-27, ge=1e-35, le=1e-20, description="effective switched capacitance (eq. 8)")
     power_exponent: float = Field(3.0, ge=1.0, le=5.0, description="v of eq. 8")
     weight_range: tuple[float, float] = Field((0.5, 1.5), description="w_i ~ U[lo, hi], within [1e-3, 1e3]")
-    weight_change_slot: Integer = Field(0, ge=0, le=1_000_000, description="slot from which weights are re-drawn (0 = never)")
+    weight_change_slot: Integer = Field(
+        0, ge=0, le=1_000_000, description="slot from which weights are re-drawn (0 = never)"
+    )
     max_cycles: Integer = Field(50, ge=1, le=100_000, description="slots per episode T")
     outage_fallback: bool = Field(True, description="run locally when the upload alone exceeds local execution")
     agent_mode: Literal["scheduler", "users"] = Field("scheduler", description="one scheduler or one agent per UE")
@@ -243,7 +245,9 @@ def _draw(config: LargeScaleConfig, rng: np.random.Generator, batch_shape: tuple
 
 def _build(config, position, weights, after, fading) -> LargeScaleInstance:
     mec = np.broadcast_to(config.mec_positions, position.shape[:-2] + (config.n_mecs, 2)).copy()
-    inst = LargeScaleInstance(ue_position=position, mec_position=mec, fading=fading, weights=weights, weights_after=after)
+    inst = LargeScaleInstance(
+        ue_position=position, mec_position=mec, fading=fading, weights=weights, weights_after=after
+    )
     return _derive(config, inst)
 
 
@@ -287,7 +291,8 @@ def check_instance(config: LargeScaleConfig, instance) -> LargeScaleInstance:
         if field in ("fading", "distance", "path_gain") and np.any(arr < 0):
             raise ValueError(f"{name}: instance.{field} must be non-negative")
         arrays[field] = arr
-    derived = _derive(config, LargeScaleInstance(**{k: v for k, v in arrays.items() if k not in ("distance", "path_gain")}))
+    given = {k: v for k, v in arrays.items() if k not in ("distance", "path_gain")}
+    derived = _derive(config, LargeScaleInstance(**given))
     for field in ("distance", "path_gain"):
         if field in arrays and not np.allclose(arrays[field], getattr(derived, field), rtol=1e-9, atol=0.0):
             raise ValueError(f"{name}: instance.{field} disagrees with the positions (eq. 10-11, "
@@ -420,7 +425,8 @@ def step(config: LargeScaleConfig, instance: LargeScaleInstance, state: LargeSca
     cqi, weights = slot_channel(config, instance, t)
     new_state = LargeScaleState(t=t, cqi=cqi, weights=weights, offload=result["offload"])
     rewards = {agent: reward for agent in agents(config)}
-    return new_state, Outcome(rewards=rewards, infos=_team(config, info), terminated=np.zeros(instance.batch_shape, dtype=bool))
+    terminated = np.zeros(instance.batch_shape, dtype=bool)
+    return new_state, Outcome(rewards=rewards, infos=_team(config, info), terminated=terminated)
 
 
 def global_state(config: LargeScaleConfig, instance: LargeScaleInstance, state: LargeScaleState) -> np.ndarray:
@@ -480,12 +486,15 @@ def summary(config: LargeScaleConfig, instance: LargeScaleInstance, state: Large
 
 
 EPISODE_METRICS = {
-    "objective": Metric("mean", description="weighted latency sum_i w_i T_i, mean over slots (Table II 'task latency')"),
+    "objective": Metric(
+        "mean", description="weighted latency sum_i w_i T_i, mean over slots (Table II 'task latency')"
+    ),
     "reward": Metric("ratio", "slots", "objective", description="1 / mean weighted latency (Table II 'reward')"),
     "reward_before": Metric("ratio", "slots_before", "objective_before",
                             description="1 / mean weighted latency before weight_change_slot"),
     "reward_after": Metric("ratio", "slots_after", "objective_after",
-                           description="1 / mean weighted latency from weight_change_slot on (the episode's without a change)"),
+                           description="1 / mean weighted latency from weight_change_slot on "
+                                       "(the episode's without a change)"),
     "avg_latency": Metric("mean", description="mean task latency (s), mean over slots"),
     "offload_rate": Metric("mean", description="fraction of UEs executed at a MEC, mean over slots"),
     "fallback_rate": Metric("mean", description="fraction of UEs moved local by the outage fallback"),
