@@ -89,3 +89,26 @@ def test_ppo_users_mode_trains_reproducibly_and_round_trips(tmp_path):
     assert actions == b.act(obs, env)
     a.save(tmp_path / "ppo.pt")
     assert PpoUsersPolicy.load(tmp_path / "ppo.pt", method="ls_ppo_users").act(obs, env) == actions
+
+
+def test_order_preserving_quantiser_flips_the_least_sure_ues_cumulatively():
+    from baselines.large_scale.droo import order_preserving_candidates
+
+    probs = np.array([[0.6, 0.3, 0.1], [0.1, 0.45, 0.45], [0.2, 0.1, 0.7], [0.05, 0.5, 0.45]])
+    # argmax [0, 1, 2, 1]; gaps 0.3, 0.0, 0.5, 0.05 -> least sure UE 1 (second choice 2), then UE 3 (2), UE 0 (1)
+    cands = order_preserving_candidates(probs, 4)
+    np.testing.assert_array_equal(cands, [[0, 1, 2, 1], [0, 2, 2, 1], [0, 2, 2, 2], [1, 2, 2, 2]])
+
+
+def test_droo_trains_reproducibly_and_round_trips(tmp_path):
+    from baselines.large_scale.droo import DrooPolicy, build as build_droo
+
+    budget = {"steps": 60, "progress": False, "batch_size": 8, "train_interval": 5, "hidden": "8"}
+    a, b = (build_droo("large_scale_v0", ENV, 4, budget) for _ in range(2))
+    assert a.history["objective"] == b.history["objective"] and len(a.history["objective"]) == 60
+    env = mec_marl.make("large_scale_v0", **ENV, **DrooPolicy.env_options)
+    obs, _ = env.reset(seed=1)
+    action = a.act(obs, env)["scheduler"]
+    np.testing.assert_array_equal(action, b.act(obs, env)["scheduler"])
+    a.save(tmp_path / "droo.pt")
+    np.testing.assert_array_equal(DrooPolicy.load(tmp_path / "droo.pt", method="ls_droo").act(obs, env)["scheduler"], action)

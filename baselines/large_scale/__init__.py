@@ -3,7 +3,8 @@
 Greedy and Random (:mod:`.heuristics`, SPEC's wording with the insufficiency
 rule), the searches exhaustive / SA / ASA / PSO (:mod:`.searches`, batched
 P2.1 evaluation), the OJRS learner (:mod:`.ojrs`) and SB3 PPO in ``users``
-mode with parameter sharing (:mod:`.ppo`; acts under ``agent_mode="users"``). Names carry the
+mode with parameter sharing (:mod:`.ppo`; acts under ``agent_mode="users"``),
+and a DROO-style quantiser learner (:mod:`.droo`). Names carry the
 ``ls_`` prefix where another paper could use the same word.
 """
 
@@ -69,6 +70,9 @@ for _name, _kind, _factory, _text, _label, _budget in (
 register(Method("ls_ppo_users", ENVS, "learner", "baselines.large_scale.ppo:build",
                 "SB3 PPO, one agent per UE (own CQI row and weight), parameter sharing, team reward", "PPO (users)",
                 {"steps": 5000}, "baselines.large_scale.ppo:load"))
+register(Method("ls_droo", ENVS, "learner", "baselines.large_scale.droo:build",
+                "DROO-style: DNN + order-preserving quantiser over M+1 targets, best of K by P2.1", "DROO-style",
+                {"steps": 3000}, "baselines.large_scale.droo:load"))
 register(Method("ojrs", ENVS, "learner", "baselines.large_scale.ojrs.learner:build",
                 "2r-SAE + DNN policy trained on ASA-searched actions with 2p-ER (Alg. 3)", "OJRS",
                 {"steps": 3000}, f"{_HERE}:load_ojrs"))
