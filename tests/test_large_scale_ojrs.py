@@ -111,4 +111,5 @@ def test_droo_trains_reproducibly_and_round_trips(tmp_path):
     action = a.act(obs, env)["scheduler"]
     np.testing.assert_array_equal(action, b.act(obs, env)["scheduler"])
     a.save(tmp_path / "droo.pt")
-    np.testing.assert_array_equal(DrooPolicy.load(tmp_path / "droo.pt", method="ls_droo").act(obs, env)["scheduler"], action)
+    loaded = DrooPolicy.load(tmp_path / "droo.pt", method="ls_droo")
+    np.testing.assert_array_equal(loaded.act(obs, env)["scheduler"], action)
