@@ -108,3 +108,10 @@ def test_registered_methods_build_and_act():
         action = policy.act(obs, env)["scheduler"]
         assert action.shape == (5,) and np.all((action >= 0) & (action <= 2)), name
     assert registry.get("ojrs").kind == "learner"
+
+
+def test_exhaustive_policy_refuses_at_reset():
+    env = mec_marl.make("large_scale_v0", n_ues=30, max_cycles=2)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="3\\^30 .* refused"):
+        Exhaustive().reset(env, seed=0)

@@ -56,6 +56,13 @@ class _SlotSearch(RandomSource):
 class Exhaustive(_SlotSearch):
     name = "exhaustive"
 
+    def reset(self, env, seed=None):
+        config = env.unwrapped.config
+        k, n = config.n_mecs + 1, config.n_ues
+        if k**n > search.MAX_EXHAUSTIVE_CANDIDATES:  # refuse before the episode, not at its first step
+            search.exhaustive_search(None, n, k)
+        super().reset(env, seed)
+
     def search(self, env, objective, greedy):
         config = env.unwrapped.config
         return search.exhaustive_search(objective, config.n_ues, config.n_mecs + 1)
