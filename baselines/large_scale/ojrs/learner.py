@@ -66,6 +66,7 @@ class OjrsHyper(HyperParams):
     updates_per_train: int = Field(1, ge=1, description="Adam steps per training (each on a fresh priority batch)")
     t_sa: int = Field(20, ge=1, description="initial ASA iterations T_SA")
     eps: float = Field(0.02, ge=0, description="threshold of eq. 30")
+    t_sa_min: int = Field(1, ge=1, description="floor of T_SA (eq. 30 has 1)")
     rho_max: float = Field(1.2, gt=1, description="preserve bound of eq. 31")
     priority_eps: float = Field(1e-3, gt=0, description="epsilon of eq. 32")
     tau: float = Field(0.6, ge=0, description="priority exponent of eq. 32")
@@ -197,7 +198,7 @@ def train(env, hyper: OjrsHyper, steps: int, seed: int, progress: bool | None = 
                 change = 0.0 if last_loss is None else last_loss - value
                 last_loss = value
                 replay.update_priorities(index, change)
-                t_sa = search.adaptive_iterations(t_sa, change, hyper.eps)  # eq. 30
+                t_sa = max(search.adaptive_iterations(t_sa, change, hyper.eps), hyper.t_sa_min)  # eq. 30
                 log["loss"].append(value)
             if done_steps % hyper.sae_interval == 0:
                 sae.train(hyper.t_sae, hyper.batch_size)
