@@ -115,3 +115,19 @@ def test_exhaustive_policy_refuses_at_reset():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="3\\^30 .* refused"):
         Exhaustive().reset(env, seed=0)
+
+
+def test_ojrs_experiment_file_validates_and_plans():
+    from baselines.experiment.plan import plan
+    from baselines.experiment.schema import load_experiment
+
+    exp = load_experiment("ojrs")
+    quick = plan(exp, "quick")
+    assert {c.seed for c in quick} == {0, 1, 2} and {c.point["n_mecs"] for c in quick} == {2}
+    assert {c.point["n_mecs"] for c in plan(exp, "paper")} == {1, 2, 3, 4, 5}
+    ppo = next(c for c in quick if c.method == "ls_ppo_users")
+    assert ppo.env_kwargs["agent_mode"] == "users" and ppo.train == {"steps": 2000}
+    asa = next(c for c in quick if c.method == "ls_asa")
+    assert asa.env_kwargs["agent_mode"] == "scheduler" and asa.train == {}
+    dynamic = next(c for c in quick if c.variant == "dynamic")
+    assert dynamic.env_kwargs["weight_change_slot"] == 25

@@ -55,24 +55,31 @@ def load_ojrs(path):
     return OjrsPolicy.load(path, method="ojrs")
 
 
+# Scheduler-mode methods act on the scheduler's full observation (CQI and weights) and read the
+# slot's P2.1 problem from the env; they are evaluated in that mode whatever the variant says.
+SCHEDULER = {"agent_mode": "scheduler", "observation": "full"}
+USERS = {"agent_mode": "users", "observation": "full"}
+
 _HERE = "baselines.large_scale"
-for _name, _kind, _factory, _text, _label, _budget in (
-    ("ls_greedy", "heuristic", "build_greedy", "nearest MEC, then the insufficiency rule", "Greedy", {}),
+for _name, _kind, _factory, _text, _label, _deterministic in (
+    ("ls_greedy", "heuristic", "build_greedy", "nearest MEC, then the insufficiency rule", "Greedy", True),
     ("ls_random", "heuristic", "build_random", "uniform over local and the MECs, then the insufficiency rule",
-     "Random", {}),
-    ("ls_local", "heuristic", "build_local", "every UE local", "Local", {}),
-    ("ls_exhaustive", "search", "build_exhaustive", "all (M+1)^N decisions (small N)", "Exhaustive", {}),
-    ("ls_sa", "search", "build_sa", "simulated annealing, 16 chains x 200 iterations", "SA", {}),
-    ("ls_asa", "search", "build_asa", "adaptive SA with h-mutation (eq. 27-29), 16 chains x 200 iterations", "ASA", {}),
-    ("ls_pso", "search", "build_pso", "integer PSO, 64 particles x 100 iterations (NRR reference)", "PSO", {}),
+     "Random", False),
+    ("ls_local", "heuristic", "build_local", "every UE local", "Local", True),
+    ("ls_exhaustive", "search", "build_exhaustive", "all (M+1)^N decisions (small N)", "Exhaustive", True),
+    ("ls_sa", "search", "build_sa", "simulated annealing, 16 chains x 200 iterations", "SA", False),
+    ("ls_asa", "search", "build_asa", "adaptive SA with h-mutation (eq. 27-29), 16 chains x 200 iterations", "ASA",
+     False),
+    ("ls_pso", "search", "build_pso", "integer PSO, 64 particles x 100 iterations (NRR reference)", "PSO", False),
 ):
-    register(Method(_name, ENVS, _kind, f"{_HERE}:{_factory}", _text, _label, _budget))
+    register(Method(_name, ENVS, _kind, f"{_HERE}:{_factory}", _text, _label, env_options=SCHEDULER,
+                    deterministic=_deterministic))
 register(Method("ls_ppo_users", ENVS, "learner", "baselines.large_scale.ppo:build",
                 "SB3 PPO, one agent per UE (own CQI row and weight), parameter sharing, team reward", "PPO (users)",
-                {"steps": 5000}, "baselines.large_scale.ppo:load"))
+                {"steps": 5000}, "baselines.large_scale.ppo:load", env_options=USERS))
 register(Method("ls_droo", ENVS, "learner", "baselines.large_scale.droo:build",
                 "DROO-style: DNN + order-preserving quantiser over M+1 targets, best of K by P2.1", "DROO-style",
-                {"steps": 3000}, "baselines.large_scale.droo:load"))
+                {"steps": 3000}, "baselines.large_scale.droo:load", env_options=SCHEDULER))
 register(Method("ojrs", ENVS, "learner", "baselines.large_scale.ojrs.learner:build",
                 "2r-SAE + DNN policy trained on ASA-searched actions with 2p-ER (Alg. 3)", "OJRS",
-                {"steps": 3000}, f"{_HERE}:load_ojrs"))
+                {"steps": 3000}, f"{_HERE}:load_ojrs", env_options=SCHEDULER))
