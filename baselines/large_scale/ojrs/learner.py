@@ -21,6 +21,13 @@ defaults: encoder 60-45-30, DNN 30-120-80-(N x (M+1) logits: the paper's last
 layer of 30 read as one M+1-way head per UE), T_SAE 500, gamma1 0.5, gamma2
 0.08, lambda 0.02, T_SA 20, eps 0.02, rho_max 1.2, priority eps 0.001; the
 priority exponent tau is not given (0.6, PER's usual value).
+
+Protocol: the paper trains and reports on one placement for 10,000 epochs;
+here training runs over the env's episodes (a new placement per episode,
+``max_cycles`` slots each) and the trained DNN is evaluated frozen on unseen
+placements, the harder task the experiment runner measures. The loss (eq. 25)
+is the softmax cross-entropy per UE summed over UEs (the paper's one-hot
+vector per sample), averaged over the batch.
 """
 
 from __future__ import annotations
