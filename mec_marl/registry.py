@@ -28,6 +28,11 @@ class EnvEntry:
 
 ENVS: dict[str, EnvEntry] = {
     "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "Li, Nakamura, Takase: Consistency-Preserving Deep Reinforcement Learning for Computation Offloading and Resource Allocation in MEC Environment (CPDRL)"),
+    "large_scale_v0": EnvEntry(
+        "large_scale_v0", "mec_marl.envs.large_scale", "mec_marl/LargeScale-v0",
+        "Jiang, Wang, Dong, Pan, Yang: Stacked Autoencoder-Based Deep Reinforcement Learning for Online "
+        "Resource Scheduling in Large-Scale MEC Networks (OJRS)",
+    ),
     "smart_community_v0": EnvEntry(
         "smart_community_v0",
         "mec_marl.envs.smart_community",

@@ -40,6 +40,13 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         {"agent_mode": "users", "n_ues": 4, "chi_mec": 2, "chi_mcc": 1, "max_cycles": 15},
         {"scenario": "semantic_scenario2", "max_cycles": 10, "solver": "exact", "shadowing": "episode"},
     ],
+    "large_scale_v0": [
+        {"n_ues": 6, "max_cycles": 8},
+        {"scenario": "large_scale_table2", "n_ues": 5, "n_mecs": 3, "max_cycles": 6, "weight_change_slot": 3},
+        {"agent_mode": "users", "n_ues": 4, "n_mecs": 1, "max_cycles": 5, "observation": "cqi"},
+        {"agent_mode": "users", "scenario": "large_scale_table2", "n_ues": 3, "n_mecs": 5, "max_cycles": 4,
+         "outage_fallback": False},
+    ],
     # Arrivals start one sub-slot after reset; a high rate fills the buffers within a few steps.
     "smart_community_v0": [
         {"arrival_rate": 5.0},
@@ -76,6 +83,11 @@ def _semantic_decisions(env):
     first = np.arange(n) < max(config.chi_mec, 1)
     return encode_action(config, first, first), encode_action(config, first[::-1], first[::-1])
 
+def _large_scale_decisions(env):
+    """Every UE at MEC 1 vs every UE local."""
+    return ({a: np.ones_like(np.asarray(env.action_space(a).sample())) for a in env.possible_agents},
+            {a: np.zeros_like(np.asarray(env.action_space(a).sample())) for a in env.possible_agents})
+
 
 def _smart_community_decisions(env):
     """Every ED offloads vs every ED runs locally (the picture draws the decision alpha)."""
@@ -88,12 +100,15 @@ def _smart_community_decisions(env):
 
 DECISION_ACTIONS = {
     "cpdrl_v0": _cpdrl_decisions,
+    "large_scale_v0": _large_scale_decisions,
     "semantic_v0": _semantic_decisions,
     "smart_community_v0": _smart_community_decisions,
 }
 SEEDED_DYNAMICS: set[str] = set()
 REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
     "cpdrl_v0": {"latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success", "objective"},
+    "large_scale_v0": {"latency", "energy", "offload", "fallback", "power", "cpu_freq", "edge_cpu", "objective",
+                       "latency_sum"},
     "semantic_v0": {"energy", "offload", "power", "cpu_freq", "edge_cpu", "objective", "system_power", "q_local"},
     "smart_community_v0": {
         "latency", "energy", "waiting", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success",
@@ -124,8 +139,8 @@ def env_params(single_agent_gymnasium: bool = False) -> list:
         if single_agent_gymnasium and not mec_marl.ENVS[env_id].gymnasium_id:
             continue
         for config in configs_for(env_id):
-            if single_agent_gymnasium and len(make_env(env_id, config).possible_agents) != 1:
-                continue
+            if single_agent_gymnasium and len(mec_marl.make(env_id, **config).possible_agents) != 1:
+                continue  # a multi-agent mode of an env that also has a single-agent one
             params.append(pytest.param(env_id, dict(config), id=f"{env_id}-{_config_id(config)}"))
     return params
 

@@ -125,6 +125,38 @@ def tem(instances: int, rng: np.random.Generator, config) -> dict:
                 f"n={config.n_devices}, {2 ** config.n_devices} vectors", t_fast, t_ref, gaps)
 
 
+def p21(instances: int, rng: np.random.Generator, n: int) -> dict:
+    """large_scale_v0's P2.1 closed form (``p21_solve``) vs cvxpy (``p21_cvxpy``), table2 preset, M = 2."""
+    from mec_marl.envs import large_scale
+    from mec_marl.solvers import allocation, reference
+
+    config = large_scale.LargeScaleConfig(n_ues=n, p_max=1.0, noise_density_dbm=-101.0, weight_range=(1.0, 2.0),
+                                          max_cycles=1)  # the table2 preset
+    kw = dict(data_size=config.data_size, cycles=config.task_cycles, bandwidth=config.bandwidth,
+              noise_power=config.noise_power, p_max=config.p_max, f_local_max=config.f_local_max,
+              mec_cpu=config.f_mec_max, kappa=config.kappa, exponent=config.power_exponent)
+
+    def problem():
+        inst = large_scale.sample_instance(config, rng)
+        gain = large_scale.slot_gain(config, inst, 0)
+        return gain, inst.weights, rng.integers(0, config.n_mecs + 1, n)
+
+    def fast(gain, w, a):
+        return allocation.p21_solve(allocation.p21_problem(gain, w, **kw), a, fallback=False)["objective"]
+
+    warm = problem()
+    fast(*warm), reference.p21_cvxpy(warm[2], warm[0], warm[1], **kw)
+    t_fast, t_ref, gaps = [], [], []
+    for _ in range(instances):
+        prob = problem()
+        t_fast.append(time_calls(lambda: fast(*prob), calls=20))
+        t0 = time.perf_counter()
+        ref = reference.p21_cvxpy(prob[2], prob[0], prob[1], **kw)["objective"]
+        t_ref.append(time.perf_counter() - t0)
+        gaps.append(rel_gap(float(fast(*prob)), ref))
+    return _row("p21_solve (large_scale_v0)", "cvxpy, Clarabel (SOCP form)", f"N={n}, M=2", t_fast, t_ref, gaps)
+
+
 def cases(instances: int, tem_instances: int, tem_n: int) -> list:
     """``(name, run(rng) -> row)`` per sub-solver; a new env appends its own."""
     from mec_marl.envs import cpdrl
@@ -135,6 +167,7 @@ def cases(instances: int, tem_instances: int, tem_n: int) -> list:
         ("local_cpu_optimum", lambda rng: local_cpu(instances, rng, paper)),
         ("offload_resources", lambda rng: offload(instances, rng, paper, k=min(3, paper.n_devices))),
         ("tem", lambda rng: tem(tem_instances, rng, cpdrl.CpdrlConfig(n_devices=tem_n))),
+        *((f"p21_n{n}", lambda rng, n=n: p21(instances, rng, n)) for n in (30, 200, 1000)),
     ]
 
 

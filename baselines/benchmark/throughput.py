@@ -42,6 +42,8 @@ CASES = {case.env_id: case for case in [
     # 100-slot episodes: an instance pre-draws its slots' fading and arrivals, (B, T, I) arrays
     # (the default 1000 slots would hold 1.3 GB at B = 8192); resets amortise over the episode.
     Case("semantic_v0", config={"max_cycles": 100}, vector_target_rate=(8192, 1e6)),
+    # Issue 16: >= 1e6 instance-steps/s in scheduler mode (one agent per instance) at B = 8192.
+    Case("large_scale_v0", vector_target_rate=(8192, 1e6)),
 ]}
 
 

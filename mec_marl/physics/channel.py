@@ -44,3 +44,28 @@ def upload_time(data_bits, rate):
 def upload_energy(power, upload_seconds):
     """Transmission energy ``E^t = p T^t`` (CPDRL eq. 6)."""
     return np.asarray(power, dtype=float) * np.asarray(upload_seconds, dtype=float)
+
+
+def distance_matrix(users, servers):
+    """Horizontal UE-server distances ``R_ij`` (OJRS eq. 10), shape ``(..., N, M)``.
+
+    ``users`` is ``(..., N, 2)``, ``servers`` ``(..., M, 2)`` (metres).
+    """
+    u = np.asarray(users, dtype=float)[..., :, None, :]
+    s = np.asarray(servers, dtype=float)[..., None, :, :]
+    return np.sqrt(((u - s) ** 2).sum(axis=-1))
+
+
+def path_gain(distance, beta0: float, min_distance: float = 1.0):
+    """Large-scale part of OJRS eq. (11), ``beta0 / R^2``; ``R`` floored at ``min_distance``."""
+    d = np.maximum(np.asarray(distance, dtype=float), min_distance)
+    return beta0 / d**2
+
+
+def rayleigh_gain(large_scale, fading):
+    """Channel power gain ``h_ij = beta0 / R_ij^2 * l_ij`` (OJRS eq. 11).
+
+    ``large_scale`` is :func:`path_gain`; ``fading`` the small-scale power
+    ``l_ij ~ Exp(1)`` (Rayleigh amplitude), broadcast against it.
+    """
+    return np.asarray(large_scale, dtype=float) * np.asarray(fading, dtype=float)

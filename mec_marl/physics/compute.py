@@ -29,3 +29,16 @@ def equal_share(offload, edge_capacity: float):
     shaped to broadcast against it."""
     k = np.asarray(offload, dtype=bool).sum(axis=-1, keepdims=True)
     return edge_capacity / np.maximum(k, 1)
+
+
+def execution_power(cpu_freq, kappa: float, exponent: float = 3.0):
+    """Local execution power ``p^E = kappa f^v`` (OJRS eq. 8)."""
+    return kappa * np.asarray(cpu_freq, dtype=float) ** exponent
+
+
+def max_local_frequency(f_max, p_max, kappa: float, exponent: float = 3.0):
+    """Largest local CPU frequency that C3 and C4 allow: ``min(F_L, (P_max / kappa)^(1/v))``
+    (OJRS eq. 6-8; the latency ``F / f`` of eq. 4 falls with ``f``, so this is P2.1's optimum)."""
+    with np.errstate(divide="ignore"):
+        cap = (np.asarray(p_max, dtype=float) / kappa) ** (1.0 / exponent)
+    return np.minimum(np.asarray(f_max, dtype=float), cap)
