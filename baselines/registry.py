@@ -169,3 +169,9 @@ def get(name: str, env_id: str | None = None) -> Method:
 def list_methods(env_id: str | None = None) -> list[str]:
     _discover()
     return sorted(m.name for m in METHODS.values() if env_id is None or m.supports(env_id))
+
+
+# Any env: one PPO policy shared by every agent (Stable-Baselines3 on mec_marl.vector, issue 20).
+register(Method("ppo_shared", (ANY_ENV,), "learner", "baselines.learners.sb3_shared:build",
+                "PPO with one policy shared by every agent (Stable-Baselines3 on mec_marl.vector)", "PPO (shared)",
+                default_budget={"steps": 20000}))
