@@ -81,7 +81,7 @@ class Method:
 
         if self.kind != "learner":
             raise ValueError(f"method {self.name!r} ({self.kind}) has no saved policies to load")
-        if not os.path.isfile(path):
+        if not os.path.exists(path):  # a file, or a directory for methods that save one
             raise CheckpointError(f"{path}: no such checkpoint file")
         if not self.loader:
             return LearnedPolicy.load(path, method=self.name)

@@ -15,6 +15,7 @@ reference, ...) so that the ratios are robust to load that drifts.
 from __future__ import annotations
 
 import time
+import tracemalloc
 from dataclasses import dataclass, field
 
 from baselines.benchmark import report
@@ -31,10 +32,13 @@ class Case:
     config: dict = field(default_factory=dict)  # the env's defaults (the paper's scale) when empty
     batch_sizes: tuple[int, ...] = VECTOR_BATCH_SIZES  # for the vector env (mec_marl.vector)
     target_ratio: float | None = None  # speed goal as a ratio to MPE2; reported, never asserted
+    vector_target_rate: tuple[int, float] | None = None  # (B, agent-steps/s) goal of the vector env
+    vector_target_speedup: tuple[int, float] | None = None  # (B, ratio to the single-env loop) goal
 
 
 CASES = {case.env_id: case for case in [
-    Case("cpdrl_v0", target_ratio=10.0),
+    Case("cpdrl_v0", target_ratio=10.0, vector_target_rate=(8192, 3e6), vector_target_speedup=(1024, 100.0)),
+    Case("smart_community_v0", vector_target_rate=(8192, 1e5)),
 ]}
 
 
@@ -126,9 +130,35 @@ def vector_throughput(env_id: str, config: dict, batch_sizes, steps: int = 50, w
         for t in range(steps):
             env.step(pool[t % len(pool)])
         elapsed = time.perf_counter() - t0
+        # Peak memory of a few steps, measured apart from the timing (tracemalloc slows allocation).
+        tracemalloc.start()
+        for t in range(3):
+            env.step(pool[t % len(pool)])
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
         env.close()
-        rows.append({"batch_size": int(b), "env_steps_per_s": int(b) * steps / elapsed, "calls_per_s": steps / elapsed})
+        n_agents = len(env.possible_agents)
+        rows.append({"batch_size": int(b), "env_steps_per_s": int(b) * steps / elapsed, "calls_per_s": steps / elapsed,
+                     "agent_steps_per_s": int(b) * n_agents * steps / elapsed, "peak_step_memory_mb": peak / 2**20})
     return {"skipped": False, "steps": steps, "warmup": warmup, "rows": rows}
+
+
+def _vector_targets(vector: dict, row: dict, case: Case) -> None:
+    """Speed-up of each batch size over the single-env loop, and the case's vector goals (reported)."""
+    for r in vector["rows"]:
+        r["speedup_vs_single"] = r["env_steps_per_s"] / row["steps_per_s"]
+    by_b = {r["batch_size"]: r for r in vector["rows"]}
+    goals = []
+    if case.vector_target_rate and case.vector_target_rate[0] in by_b:
+        b, goal = case.vector_target_rate
+        got = by_b[b]["agent_steps_per_s"]
+        goals.append({"goal": f"agent-steps/s at B = {b} >= {goal:,.0f}", "measured": got, "met": got >= goal})
+    if case.vector_target_speedup and case.vector_target_speedup[0] in by_b:
+        b, goal = case.vector_target_speedup
+        got = by_b[b]["speedup_vs_single"]
+        goals.append({"goal": f"speed-up over the single-env loop at B = {b} >= {goal:g}x", "measured": got,
+                      "met": got >= goal})
+    vector["targets"] = goals
 
 
 def measure(env_ids, steps: int, warmup: int, repeats: int, seed: int, vector_steps: int = 200) -> dict:
@@ -161,8 +191,10 @@ def measure(env_ids, steps: int, warmup: int, repeats: int, seed: int, vector_st
         row["target_ratio"] = case.target_ratio
         row["meets_target"] = None if (case.target_ratio is None or ratio is None) else bool(ratio >= case.target_ratio)
         if vector_steps > 0:
-            row["vector"] = vector_throughput(env_id, case.config, case.batch_sizes, steps=vector_steps,
-                                              warmup=min(5, vector_steps), seed=seed)
+            row["vector"] = vector = vector_throughput(env_id, case.config, case.batch_sizes, steps=vector_steps,
+                                                       warmup=min(5, vector_steps), seed=seed)
+            if not vector.get("skipped"):
+                _vector_targets(vector, row, case)
         envs[env_id] = row
     protocol = {"steps": steps, "warmup": warmup, "repeats": repeats, "timer": "time.perf_counter",
                 "reset_cost": "included (env reset inside the timed loop at episode end)",
@@ -201,12 +233,19 @@ def markdown(section: dict) -> list[str]:
     vector_rows = [(env_id, row["vector"]) for env_id, row in section["envs"].items() if "vector" in row]
     measured = [(env_id, v) for env_id, v in vector_rows if not v.get("skipped")]
     if measured:
-        lines += ["", "### Vector env (`mec_marl.vector`): env-steps/s by batch size B", "",
-                  "| env | B | env-steps/s | batched calls/s |", "|---|---:|---:|---:|"]
+        lines += ["", "### Vector env (`mec_marl.vector`): by batch size B, beside the single-env loop above", "",
+                  "| env | B | env-steps/s | agent-steps/s | batched calls/s | vs single env | peak memory of a step |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         for env_id, v in measured:
             for r in v["rows"]:
                 lines.append(f"| `{env_id}` | {r['batch_size']} | {report.fmt_rate(r['env_steps_per_s'])} | "
-                             f"{report.fmt_rate(r['calls_per_s'])} |")
+                             f"{report.fmt_rate(r['agent_steps_per_s'])} | {report.fmt_rate(r['calls_per_s'])} | "
+                             f"{report.fmt_ratio(r['speedup_vs_single'], 1)} | {r['peak_step_memory_mb']:.1f} MB |")
+        goals = [(env_id, g) for env_id, v in measured for g in v.get("targets", [])]
+        if goals:
+            lines += ["", "| env | vector goal | measured | met |", "|---|---|---:|:-:|"]
+            for env_id, g in goals:
+                lines.append(f"| `{env_id}` | {g['goal']} | {g['measured']:,.1f} | {'yes' if g['met'] else '**no**'} |")
     return lines
 
 

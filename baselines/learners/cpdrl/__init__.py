@@ -1,8 +1,7 @@
-"""The CPDRL paper's DDPG family, hand-written in torch (paper 000, Sec. IV).
+"""The CPDRL paper's DDPG family, hand-written in torch (Sec. IV).
 
 Li, Nakamura, Takase, "Consistency-Preserving Deep Reinforcement Learning for
-Computation Offloading and Resource Allocation in MEC Environment"
-(``shared/papers/000_138f3a7c34bc9218.txt``). No library ships these
+Computation Offloading and Resource Allocation in MEC Environment". No library ships these
 algorithms; they are DDPG (Lillicrap et al.) with a modified actor, reward and
 actor loss. All run on ``cpdrl_v0`` (agent ``scheduler``, action
 ``Box[-1, 1]^(4n)`` laid out ``[a_raw | b_raw | f_raw | p_raw]``).
