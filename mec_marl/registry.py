@@ -28,6 +28,9 @@ class EnvEntry:
 
 ENVS: dict[str, EnvEntry] = {
     "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "papers/000_138f3a7c34bc9218.txt"),
+    "wireless_powered_v0": EnvEntry(
+        "wireless_powered_v0", "mec_marl.envs.wireless_powered", "mec_marl/WirelessPowered-v0", "DROO (TMC 2020)"
+    ),
 }
 
 

@@ -19,10 +19,15 @@ Per-env hooks (all optional; an env without an entry gets the generic default):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import mec_marl
+
+# Small fixtures checked into the repository (tests/data/README.md).
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Whole-episode tests cap the episode at this length unless the config sets
 # max_cycles itself (keeps the suite fast for envs with expensive steps).
@@ -34,6 +39,19 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         {"observation": "paper", "consistency": "none", "n_devices": 2},
         {"scenario": "cpdrl_kilobit", "n_devices": 3, "max_cycles": 7},
         {"n_devices": 10, "bandwidth_overuse": "execute"},
+    ],
+    "wireless_powered_v0": [
+        {},
+        {"agent_mode": "users", "n_devices": 4, "max_cycles": 6},
+        {"n_devices": 3, "exhaustive_labels": True, "max_cycles": 5},
+        {"channel_file": str(DATA_DIR / "droo_data_5_first50.mat"), "n_devices": 5, "replay_start": "random", "max_cycles": 10},
+        {
+            "channel_file": str(DATA_DIR / "droo_data_10_first50.mat"),
+            "agent_mode": "users",
+            "replay_start": "random",
+            "first_frame": 20,
+            "max_cycles": 8,
+        },
     ],
 }
 
@@ -56,10 +74,23 @@ def _cpdrl_decisions(env):
     return {agent: offload}, {agent: local}
 
 
-DECISION_ACTIONS = {"cpdrl_v0": _cpdrl_decisions}
+def _wireless_powered_decisions(env):
+    """Every device offloads vs every device computes locally."""
+    on, off = {}, {}
+    for agent in env.possible_agents:
+        space = env.action_space(agent)
+        if hasattr(space, "n"):
+            on[agent], off[agent] = 1, 0
+        else:
+            on[agent], off[agent] = np.ones(space.shape, np.float32), np.zeros(space.shape, np.float32)
+    return on, off
+
+
+DECISION_ACTIONS = {"cpdrl_v0": _cpdrl_decisions, "wireless_powered_v0": _wireless_powered_decisions}
 SEEDED_DYNAMICS: set[str] = set()
 REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
     "cpdrl_v0": {"latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success", "objective"},
+    "wireless_powered_v0": {"energy", "offload", "time_share", "computation_rate", "objective", "normalized_rate"},
 }
 
 
@@ -84,6 +115,8 @@ def env_params(single_agent_gymnasium: bool = False) -> list:
         if single_agent_gymnasium and not mec_marl.ENVS[env_id].gymnasium_id:
             continue
         for config in configs_for(env_id):
+            if single_agent_gymnasium and len(make_env(env_id, config).possible_agents) != 1:
+                continue  # a multi-agent mode of an env whose default mode is single-agent
             params.append(pytest.param(env_id, dict(config), id=f"{env_id}-{_config_id(config)}"))
     return params
 
