@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 
@@ -32,12 +33,16 @@ def time_allocation_cvxpy(system: WptSystem, gain, offload, weights):
         return A, 1.0, np.zeros(n)
     k = system.eta2 * gain[off] ** 2
     c = weights[off] * system.epsilon
-    scale = max(A, float(c.max()))  # keeps the conic solver's objective near 1
+    # The rate of the equal split a = tau_j = 1 / (m + 1): keeps the solver's objective near 1.
+    share = 1.0 / (off.size + 1)
+    scale = A * share ** (1 / 3) + float(np.sum(c * share * np.log1p(k)))
     a = cp.Variable(nonneg=True)
     tau = cp.Variable(off.size, nonneg=True)
     objective = (A / scale) * cp.power(a, 1.0 / 3.0) - cp.sum(cp.multiply(c / scale, cp.rel_entr(tau, tau + k * a)))
     problem = cp.Problem(cp.Maximize(objective), [a + cp.sum(tau) <= 1.0])
-    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    with warnings.catch_warnings():  # "may be inaccurate" near 1e-10; callers allow ~1e-6
+        warnings.simplefilter("ignore", UserWarning)
+        problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
     if problem.status not in ("optimal", "optimal_inaccurate"):
         raise RuntimeError(f"cvxpy reference failed: {problem.status}")
     a_val = float(np.clip(a.value, 0.0, 1.0))
