@@ -124,23 +124,26 @@ def _solve_chunk(system: WptSystem, gain, offload, weights, tol: float, max_iter
 
 
 def _root(prob: _Problem, tol: float, max_iter: int) -> np.ndarray:
-    """The root of Q on rows that have an effective offloader: bracket, then safeguarded Newton."""
+    """The root of Q on rows that have an effective offloader: safeguarded Newton from the left.
+
+    Q(A/3) = (A/3)(a^(-2/3) - 1) + eps eta2 sum w h^2 y > 0, so v = A/3 lies left of
+    the root (rows without local devices start at a small v checked the same
+    way). Newton steps from the left of the root of a decreasing convex
+    function stay left of it; every step tightens a bracket [lo, hi]
+    (Q(lo) > 0 >= Q(hi)) and a step that leaves it is replaced by a bisection
+    step, so convexity is not relied on.
+    """
     eps_eta2 = prob.system.epsilon * prob.system.eta2
-    upper_g = eps_eta2 * (prob.uniq * prob.H_class).sum(axis=-1)  # Q(v) + v <= A/3 a^-2/3 + this
-    # Q(v) > 0 for v < A / 3 (a <= 1) and, as v -> 0, Q -> upper_g > 0; shrink until Q(lo) > 0.
-    lo = 0.5 * (prob.A / 3.0 + 1e-6 * upper_g)
+    upper_g = eps_eta2 * (prob.uniq * prob.H_class).sum(axis=-1)  # Q -> upper_g as v -> 0 without locals
+    lo = np.where(prob.A > 0, prob.A / 3.0, 1e-6 * upper_g)
+    no_local = np.flatnonzero(prob.A <= 0)
     for _ in range(200):
-        bad = prob.q(lo)[0] <= 0
-        if not bad.any():
+        if not no_local.size:
             break
-        lo = np.where(bad, lo * 1e-3, lo)
-    # Q decreases to A/3 + ... - v as v grows: expand until Q(hi) <= 0.
-    hi = np.maximum(2.0 * lo, prob.A / 3.0 + upper_g)
-    for _ in range(200):
-        bad = prob.q(hi)[0] > 0
-        if not bad.any():
-            break
-        hi = np.where(bad, hi * 4.0, hi)
+        bad = prob.q(lo[no_local], no_local)[0] <= 0
+        lo[no_local[bad]] *= 1e-3
+        no_local = no_local[bad]
+    hi = np.full_like(lo, np.inf)
     v = lo.copy()
     todo = np.arange(v.size)
     for _ in range(max_iter):
@@ -148,12 +151,12 @@ def _root(prob: _Problem, tol: float, max_iter: int) -> np.ndarray:
         vt, lt, ht = v[todo], lo[todo], hi[todo]
         lt = np.where(q > 0, vt, lt)
         ht = np.where(q > 0, ht, vt)
-        newton = vt - q / dq
-        # Newton from the left of the root of a convex decreasing Q stays left of it;
-        # the bracket catches the rest (Q's convexity is not relied on).
-        inside = (newton >= lt) & (newton <= ht)
-        v_new = np.where(q == 0, vt, np.where(inside, newton, 0.5 * (lt + ht)))
-        done = (np.abs(v_new - vt) <= tol * v_new) | (ht - lt <= tol * ht)
+        v_new = vt - q / dq
+        outside = ~((v_new >= lt) & (v_new <= ht))
+        finite = np.isfinite(ht)
+        fallback = np.where(finite, 0.5 * (lt + np.where(finite, ht, 0.0)), 4.0 * vt)
+        v_new = np.where(q == 0, vt, np.where(outside, fallback, v_new))
+        done = (np.abs(v_new - vt) <= tol * v_new) | (finite & (ht - lt <= tol * ht))
         v[todo], lo[todo], hi[todo] = v_new, lt, ht
         todo = todo[~done]
         if not todo.size:

@@ -1,0 +1,7 @@
+"""wireless_powered_v0's methods (DROO, TMC 2020; Bi & Zhang, TWC 2018).
+
+:mod:`.heuristics`: all-local, all-offload, random, exhaustive search and
+coordinate descent; :mod:`.droo`: the DROO learner (order-preserving or kNN
+quantiser, K candidates scored by the exact critic, replay-trained DNN,
+adaptive K).
+"""

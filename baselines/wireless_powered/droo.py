@@ -1,0 +1,199 @@
+"""DROO: Deep Reinforcement learning-based Online Offloading (Huang, Bi & Zhang, IEEE TMC 2020).
+
+Per frame (Sec. IV, Alg. 1): a DNN maps the channel gains (times 1e6) to a
+relaxed decision in [0, 1]^N; a quantiser (order-preserving, eq. 8-9, or
+kNN) turns it into K binary candidates; the critic (the exact (a, tau)
+optimum of :mod:`mec_marl.solvers.time_allocation`) scores all K in one
+batched call; the best is executed and stored with its channel in a replay
+memory; every ``training_interval`` frames the DNN takes one Adam step on a
+random batch of the memory (binary cross-entropy against the stored best
+decisions). Adaptive K (Sec. IV-D): every ``delta`` frames, K = min(1 + the
+largest best-candidate index of the last ``delta`` frames + 1, N).
+
+DROO learns online: the policy keeps learning while it is evaluated
+(``learning=True``, as in the paper); ``learning=False`` freezes it.
+
+Hyper-parameters (:class:`DrooHyper`) are the paper's / its public code's:
+hidden layers (120, 80), ReLU, sigmoid output, Adam lr 0.01 with
+beta1 = 0.09 and weight decay 1e-4, batch 128, memory 1024, training
+interval 10, initial K = N, delta = 32. One deviation: the public PyTorch
+code builds a new Adam optimiser at every training step (resetting its
+moments); here one optimiser persists, as in the original TensorFlow code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from baselines.wireless_powered.heuristics import frame_gain, to_actions
+from mec_marl.physics.wireless_power import WptSystem
+from mec_marl.solvers import quantize
+from mec_marl.solvers.time_allocation import best_decision
+
+
+@dataclasses.dataclass(frozen=True)
+class DrooHyper:
+    hidden: tuple[int, ...] = (120, 80)
+    lr: float = 0.01
+    betas: tuple[float, float] = (0.09, 0.999)
+    weight_decay: float = 1e-4
+    batch_size: int = 128
+    memory_size: int = 1024
+    training_interval: int = 10
+    quantizer: str = "op"  # "op" (order-preserving) or "knn"
+    k: int = 0  # initial K; 0 = N
+    adaptive_k: bool = True
+    delta: int = 32
+    input_scale: float = 1e6
+
+    def __post_init__(self):
+        if self.quantizer not in ("op", "knn"):
+            raise ValueError(f"unknown quantizer {self.quantizer!r}; allowed: 'op', 'knn'")
+
+
+def _net(n: int, hidden: tuple[int, ...]) -> nn.Sequential:
+    layers, width = [], n
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, n), nn.Sigmoid())
+
+
+class Droo:
+    """The DROO agent for ``n`` devices; acts through the policy interface or :meth:`decide`."""
+
+    name = "droo"
+
+    def __init__(self, n: int, system: WptSystem, weights, hyper: DrooHyper = DrooHyper(), seed: int = 0):
+        self.n, self.system, self.hyper, self.seed = n, system, hyper, seed
+        self.weights = np.asarray(weights, dtype=float)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.model = _net(n, hyper.hidden)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=hyper.lr, betas=hyper.betas, weight_decay=hyper.weight_decay
+        )
+        self.rng = np.random.default_rng(seed)
+        self.memory_h = np.zeros((hyper.memory_size, n), dtype=np.float32)
+        self.memory_x = np.zeros((hyper.memory_size, n), dtype=np.float32)
+        self.stored = 0
+        self.K = hyper.k or n
+        self.frames = 0
+        self.best_index: list[int] = []
+        self.losses: list[float] = []
+        self.learning = True
+        self.decision_time_s = 0.0  # summed over decide() calls: DNN + quantiser + critic
+
+    # ------------------------------------------------------------- deciding
+    def relaxed(self, gain) -> np.ndarray:
+        with torch.no_grad():
+            x = torch.as_tensor(np.asarray(gain, dtype=np.float32) * self.hyper.input_scale)
+            return self.model(x).numpy().astype(float)
+
+    def candidates(self, relaxed) -> np.ndarray:
+        if self.hyper.quantizer == "op":
+            return quantize.order_preserving(relaxed, self.K)
+        return quantize.knn(relaxed, self.K)
+
+    def decide(self, gain) -> tuple[np.ndarray, float]:
+        """One frame: (decision ``(N,)`` bool, its Q); stores and trains when learning."""
+        start = time.perf_counter()
+        gain = np.asarray(gain, dtype=float)
+        cand = self.candidates(self.relaxed(gain))
+        decision, rate, index = best_decision(self.system, gain, cand, self.weights)
+        self.decision_time_s += time.perf_counter() - start
+        if self.learning:
+            self._remember(gain, decision, int(index))
+        return decision, float(rate)
+
+    def _remember(self, gain, decision, index: int) -> None:
+        hyper = self.hyper
+        slot = self.stored % hyper.memory_size
+        self.memory_h[slot] = gain * hyper.input_scale
+        self.memory_x[slot] = decision
+        self.stored += 1
+        self.frames += 1
+        self.best_index.append(index)
+        if self.stored % hyper.training_interval == 0:
+            self._learn()
+        if hyper.adaptive_k and self.frames % hyper.delta == 0:
+            self.K = min(max(self.best_index[-hyper.delta :]) + 2, self.n)
+            self.best_index = self.best_index[-hyper.delta :]
+
+    def _learn(self) -> None:
+        filled = min(self.stored, self.hyper.memory_size)
+        idx = self.rng.integers(0, filled, size=self.hyper.batch_size)
+        h = torch.as_tensor(self.memory_h[idx])
+        x = torch.as_tensor(self.memory_x[idx])
+        self.model.train()
+        self.optimizer.zero_grad()
+        loss = nn.functional.binary_cross_entropy(self.model(h), x)
+        loss.backward()
+        self.optimizer.step()
+        self.model.eval()
+        self.losses.append(float(loss.detach()))
+
+    # ------------------------------------------------------ policy interface
+    def reset(self, env, seed=None) -> None:
+        cfg = env.unwrapped.config
+        if cfg.n_devices != self.n:
+            raise ValueError(f"DROO was built for {self.n} devices, the env has {cfg.n_devices}")
+
+    def act(self, observations, env) -> dict:
+        decision, _ = self.decide(frame_gain(env))
+        return to_actions(decision, env)
+
+    # ----------------------------------------------------------- checkpoints
+    def save(self, path: str) -> None:
+        torch.save(
+            {
+                "method": self.name,
+                "n": self.n,
+                "system": dataclasses.asdict(self.system),
+                "weights": self.weights.tolist(),
+                "hyper": dataclasses.asdict(self.hyper),
+                "seed": self.seed,
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "memory_h": torch.as_tensor(self.memory_h),
+                "memory_x": torch.as_tensor(self.memory_x),
+                "stored": self.stored,
+                "K": self.K,
+                "frames": self.frames,
+                "best_index": list(self.best_index),
+            },
+            path,
+        )
+
+    @classmethod
+    def load(cls, path: str) -> "Droo":
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        if ckpt.get("method") != cls.name:
+            raise ValueError(f"{path}: not a DROO checkpoint")
+        hyper = ckpt["hyper"]
+        hyper = DrooHyper(**{**hyper, "hidden": tuple(hyper["hidden"]), "betas": tuple(hyper["betas"])})
+        agent = cls(ckpt["n"], WptSystem(**ckpt["system"]), ckpt["weights"], hyper, ckpt["seed"])
+        agent.model.load_state_dict(ckpt["model"])
+        agent.optimizer.load_state_dict(ckpt["optimizer"])
+        agent.memory_h = ckpt["memory_h"].numpy().copy()
+        agent.memory_x = ckpt["memory_x"].numpy().copy()
+        agent.stored, agent.K, agent.frames = ckpt["stored"], ckpt["K"], ckpt["frames"]
+        agent.best_index = list(ckpt["best_index"])
+        return agent
+
+
+def train(env, frames: int, agent: Droo, seed: int | None = None) -> Droo:
+    """Run ``agent`` online on ``frames`` frames of ``env`` (a ParallelEnv), resetting at episode ends."""
+    env.reset(seed=seed)
+    agent.reset(env)
+    obs = None
+    for _ in range(frames):
+        if not env.agents:
+            obs, _ = env.reset()
+        obs, _, _, _, _ = env.step(agent.act(obs, env))
+    return agent
