@@ -188,12 +188,19 @@ class Droo:
 
 
 def train(env, frames: int, agent: Droo, seed: int | None = None) -> Droo:
-    """Run ``agent`` online on ``frames`` frames of ``env`` (a ParallelEnv), resetting at episode ends."""
-    env.reset(seed=seed)
-    agent.reset(env)
-    obs = None
-    for _ in range(frames):
-        if not env.agents:
-            obs, _ = env.reset()
-        obs, _, _, _, _ = env.step(agent.act(obs, env))
+    """Run ``agent`` online on ``frames`` frames of ``env`` (a ParallelEnv), resetting at episode ends.
+
+    One torch thread while it runs: the DNN is tiny, and thread hand-offs cost more than the math.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        obs, _ = env.reset(seed=seed)
+        agent.reset(env)
+        for _ in range(frames):
+            if not env.agents:
+                obs, _ = env.reset()
+            obs, _, _, _, _ = env.step(agent.act(obs, env))
+    finally:
+        torch.set_num_threads(threads)
     return agent
