@@ -27,9 +27,13 @@ class EnvEntry:
 
 
 ENVS: dict[str, EnvEntry] = {
-    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "papers/000_138f3a7c34bc9218.txt"),
+    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "Li, Nakamura, Takase: Consistency-Preserving Deep Reinforcement Learning for Computation Offloading and Resource Allocation in MEC Environment (CPDRL)"),
     "wireless_powered_v0": EnvEntry(
-        "wireless_powered_v0", "mec_marl.envs.wireless_powered", "mec_marl/WirelessPowered-v0", "DROO (TMC 2020)"
+        "wireless_powered_v0",
+        "mec_marl.envs.wireless_powered",
+        "mec_marl/WirelessPowered-v0",
+        "Huang, Bi, Zhang: Deep Reinforcement Learning for Online Computation Offloading in Wireless Powered "
+        "Mobile-Edge Computing Networks (DROO, IEEE TMC 2020)",
     ),
 }
 
