@@ -1,6 +1,6 @@
 """The (a, tau) critic and the quantisers against independent references and DROO's labels.
 
-* fast critic vs the cvxpy conic program (reference_wireless_powered) on random cases;
+* fast critic vs the cvxpy conic program (mec_marl.solvers.reference) on random cases;
 * the critic at DROO's labelled optimal decisions vs ``output_obj`` on the 50-frame
   fixtures in tests/data (and, ``slow``, on the full files when ../shared is present);
 * exhaustive search never beats the labels beyond their precision;
@@ -18,7 +18,7 @@ import scipy.io
 
 from mec_marl.physics.wireless_power import WptSystem, alternating_weights, weighted_sum_rate
 from mec_marl.solvers import quantize
-from mec_marl.solvers.reference_wireless_powered import time_allocation_cvxpy
+from mec_marl.solvers.reference import time_allocation_cvxpy
 from mec_marl.solvers.time_allocation import all_decisions, best_decision, optimal_time_allocation
 
 SYSTEM = WptSystem()
