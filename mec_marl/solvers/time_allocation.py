@@ -30,6 +30,7 @@ Lambert W is evaluated once per distinct weight, not once per device.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 
 import numpy as np
@@ -67,16 +68,12 @@ def _snr_factor(v, w_eps):
 class _Problem:
     """One chunk of (P2) instances: the v-dependent terms and Q(v), Q'(v)."""
 
-    def __init__(self, system: WptSystem, gain, offload, weights):
+    def __init__(self, system: WptSystem, A, H_class, uniq):
         self.system = system
-        k = system.kappa
-        self.A = system.eta1 * np.where(offload, 0.0, weights * np.cbrt(gain / k)).sum(axis=-1)
-        self.H = np.where(offload, gain**2, 0.0)  # h_j^2 of offloaders, 0 elsewhere
-        uniq, self.inverse = np.unique(weights, return_inverse=True)
-        self.uniq = uniq
-        self.w_eps = uniq * system.epsilon  # (U,)
-        # sum of h_j^2 over the offloaders of each weight class: all Q needs, (M, U)
-        self.H_class = np.stack([self.H[:, self.inverse == u].sum(axis=-1) for u in range(uniq.size)], axis=-1)
+        self.A = A  # eta1 sum_{local} w_i (h_i / k)^(1/3), (M,)
+        self.H_class = H_class  # sum of h_j^2 over the offloaders of each weight class, (M, U)
+        self.uniq = uniq  # the distinct weights, (U,)
+        self.w_eps = uniq * system.epsilon
 
     def terms(self, v, rows=slice(None)):
         """(a, y, S, dS/dv) at v for ``rows``: y (M, U) is 1 / (1 + x) of each weight class."""
@@ -105,20 +102,29 @@ class _Problem:
         return q, dq
 
 
+@functools.lru_cache(maxsize=64)
+def _weight_classes(weights: tuple) -> tuple:
+    """(distinct weights (U,), class of each device (N,), membership matrix (N, U))."""
+    uniq, inverse = np.unique(np.array(weights), return_inverse=True)
+    member = (inverse[:, None] == np.arange(uniq.size)[None, :]).astype(float)
+    return uniq, inverse, member
+
+
 def _solve_chunk(system: WptSystem, gain, offload, weights, tol: float, max_iter: int):
     """(rate, a, tau, v) for a flat chunk: gain, offload (M, N), weights (N,)."""
-    prob = _Problem(system, gain, offload, weights)
-    M = gain.shape[0]
-    active = prob.H.sum(axis=-1) > 0  # rows with an offloader that has a channel
-    v = prob.A / 3.0  # the root when no device offloads: a = 1
+    uniq, inverse, member = _weight_classes(tuple(weights.tolist()))
+    A = system.eta1 * np.where(offload, 0.0, weights * np.cbrt(gain / system.kappa)).sum(axis=-1)
+    H = np.where(offload, gain**2, 0.0)  # h_j^2 of offloaders, 0 elsewhere
+    H_class = H @ member
+    active = H_class.sum(axis=-1) > 0  # rows with an offloader that has a channel
+    v = A / 3.0  # the root when no device offloads: a = 1
     if active.any():
-        sub = _Problem(system, gain[active], offload[active], weights)
-        v[active] = _root(sub, tol, max_iter)
-    a, y, S, _ = prob.terms(np.where(active, v, 1.0))
+        v[active] = _root(_Problem(system, A[active], H_class[active], uniq), tol, max_iter)
+    a, y, _, _ = _Problem(system, A, H_class, uniq).terms(np.where(active, v, 1.0))
     a = np.where(active, a, 1.0)
-    y = y[:, prob.inverse]  # per device
+    y = y[:, inverse]  # per device
     phi = np.where(y < 1.0, y / np.where(y < 1.0, 1.0 - y, 1.0), 0.0)
-    tau = np.where(active[:, None], system.eta2 * prob.H * a[:, None] * phi, 0.0)
+    tau = np.where(active[:, None], system.eta2 * H * a[:, None] * phi, 0.0)
     rate = weighted_sum_rate(gain, offload, a, tau, weights, system)
     return rate, a, tau, v
 
