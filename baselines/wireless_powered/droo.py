@@ -13,12 +13,13 @@ largest best-candidate index of the last ``delta`` frames + 1, N).
 DROO learns online: the policy keeps learning while it is evaluated
 (``learning=True``, as in the paper); ``learning=False`` freezes it.
 
-Hyper-parameters (:class:`DrooHyper`) are the paper's / its public code's:
-hidden layers (120, 80), ReLU, sigmoid output, Adam lr 0.01 with
-beta1 = 0.09 and weight decay 1e-4, batch 128, memory 1024, training
-interval 10, initial K = N, delta = 32. One deviation: the public PyTorch
-code builds a new Adam optimiser at every training step (resetting its
-moments); here one optimiser persists, as in the original TensorFlow code.
+Hyper-parameters (:class:`DrooHyper`) are those of the paper's original
+TensorFlow code: hidden layers (120, 80), ReLU, sigmoid output, weights
+N(0, 1/N) and biases 0.1, Adam lr 0.01 with beta1 = 0.09 (one optimiser for
+the whole run), batch 128, memory 1024, training interval 10, initial K = N,
+delta = 32. The repository's later PyTorch port differs: default
+initialisation, weight decay 1e-4 (``weight_decay``), and a new Adam
+optimiser at every training step (moments reset); not reproduced here.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class DrooHyper:
     hidden: tuple[int, ...] = (120, 80)
     lr: float = 0.01
     betas: tuple[float, float] = (0.09, 0.999)
-    weight_decay: float = 1e-4
+    weight_decay: float = 0.0
+    init_std: float = 0.0  # N(0, std) weights and 0.1 biases; 0 = 1 / N (the original code's)
     batch_size: int = 128
     memory_size: int = 1024
     training_interval: int = 10
@@ -56,12 +58,17 @@ class DrooHyper:
             raise ValueError(f"unknown quantizer {self.quantizer!r}; allowed: 'op', 'knn'")
 
 
-def _net(n: int, hidden: tuple[int, ...]) -> nn.Sequential:
+def _net(n: int, hidden: tuple[int, ...], init_std: float) -> nn.Sequential:
     layers, width = [], n
     for h in hidden:
         layers += [nn.Linear(width, h), nn.ReLU()]
         width = h
-    return nn.Sequential(*layers, nn.Linear(width, n), nn.Sigmoid())
+    net = nn.Sequential(*layers, nn.Linear(width, n), nn.Sigmoid())
+    for layer in net:
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, 0.0, init_std or 1.0 / n)
+            nn.init.constant_(layer.bias, 0.1)
+    return net
 
 
 class Droo:
@@ -74,7 +81,7 @@ class Droo:
         self.weights = np.asarray(weights, dtype=float)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.model = _net(n, hyper.hidden)
+            self.model = _net(n, hyper.hidden, hyper.init_std)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=hyper.lr, betas=hyper.betas, weight_decay=hyper.weight_decay
         )
