@@ -126,13 +126,16 @@ def test_critic_reproduces_droo_labels_full_file(name):
 @pytest.mark.parametrize("name", ["data_5", "data_10"])
 def test_exhaustive_never_beats_droo_labels_full_file(name):
     h, mode, obj = _labels(_full(name))
+    # data_10.mat repeats rows 10000-19999 as 20000-29999: each distinct channel row once.
+    _, rows = np.unique(h, axis=0, return_index=True)
+    h, obj = h[np.sort(rows)], obj[np.sort(rows)]
     n = h.shape[1]
     decisions, w = all_decisions(n), alternating_weights(n)
     worst = 0.0
     for start in range(0, len(h), 500):
         rate = best_decision(SYSTEM, h[start : start + 500], decisions, w)[1]
         worst = max(worst, float((rate / obj[start : start + 500] - 1).max()))
-    print(f"{name}: exhaustive best over labels, worst relative excess {worst:.3g}")
+    print(f"{name}: exhaustive best over labels on {len(h)} distinct frames, worst relative excess {worst:.3g}")
     assert worst <= 1e-3
 
 
