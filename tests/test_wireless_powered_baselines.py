@@ -100,3 +100,15 @@ def test_droo_save_load_round_trip(tmp_path):
     assert clone.K == agent.K and clone.stored == agent.stored
     agent.learning = clone.learning = False
     assert np.array_equal(agent.decide(gain)[0], clone.decide(gain)[0])
+
+
+def test_droo_builder_trains_on_the_file_then_acts(tmp_path):
+    from baselines.wireless_powered import droo
+
+    env_kwargs = {"channel_file": FILE10, "first_frame": 30, "max_cycles": 10}
+    agent = droo.build("wireless_powered_v0", env_kwargs, seed=0, budget={"steps": 30, "batch_size": 16})
+    assert agent.frames == 30 and agent.learning
+    ratios, _ = _run(agent, **env_kwargs)
+    assert len(ratios) == 10 and ratios.min() > 0.5
+    with pytest.raises(ValueError, match="unknown budget key"):
+        droo.build("wireless_powered_v0", env_kwargs, seed=0, budget={"steps": 1, "lr_typo": 0.1})

@@ -173,6 +173,7 @@ class Droo:
                 "K": self.K,
                 "frames": self.frames,
                 "best_index": list(self.best_index),
+                "learning": self.learning,
             },
             path,
         )
@@ -191,6 +192,7 @@ class Droo:
         agent.memory_x = ckpt["memory_x"].numpy().copy()
         agent.stored, agent.K, agent.frames = ckpt["stored"], ckpt["K"], ckpt["frames"]
         agent.best_index = list(ckpt["best_index"])
+        agent.learning = bool(ckpt.get("learning", True))
         return agent
 
 
@@ -211,3 +213,39 @@ def train(env, frames: int, agent: Droo, seed: int | None = None) -> Droo:
     finally:
         torch.set_num_threads(threads)
     return agent
+
+
+def build(env_id: str, env_kwargs: dict, seed: int | None, budget: dict) -> Droo:
+    """The registry's builder: DROO trained online for ``budget["steps"]`` frames.
+
+    Training frames: with a ``channel_file``, the file's frames from
+    ``budget.get("train_first_frame", 0)`` in order (DROO's protocol replays its
+    data file); otherwise i.i.d. frames of the same config. ``budget`` may also
+    set any :class:`DrooHyper` field and ``online`` (keep learning while
+    evaluated, the paper's setting; default True).
+    """
+    import mec_marl
+
+    budget = dict(budget)
+    steps = int(budget.pop("steps", 2000))
+    online = bool(budget.pop("online", True))
+    first = int(budget.pop("train_first_frame", 0))
+    known = {f.name for f in dataclasses.fields(DrooHyper)}
+    unknown = sorted(set(budget) - known)
+    if unknown:
+        raise ValueError(f"droo: unknown budget key(s) {unknown}; allowed: steps, online, train_first_frame, {sorted(known)}")
+    hyper = DrooHyper(**{k: tuple(v) if isinstance(v, list) else v for k, v in budget.items()})
+    seed = 0 if seed is None else int(seed)
+    train_kwargs = dict(env_kwargs, agent_mode="scheduler")
+    if train_kwargs.get("channel_file"):
+        train_kwargs.update(first_frame=first, replay_start="first_frame", max_cycles=steps)
+    env = mec_marl.make(env_id, **train_kwargs)
+    cfg = env.unwrapped.config
+    agent = train(env, steps, Droo(cfg.n_devices, cfg.system, cfg.device_weights, hyper, seed), seed=seed)
+    agent.learning = online
+    return agent
+
+
+def load(path: str) -> Droo:
+    """The registry's loader."""
+    return Droo.load(path)

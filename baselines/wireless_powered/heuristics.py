@@ -116,3 +116,24 @@ class CoordinateDescent(RandomSource):
         start = self.rng.random(n) < 0.5 if self.start == "random" else np.zeros(n, dtype=bool)
         decision, _, _ = coordinate_descent(cfg.system, frame_gain(env), cfg.device_weights, start)
         return to_actions(decision, env)
+
+
+# ------------------------------------------------------- registry builders
+def build_all_local(env_id, env_kwargs, seed, budget):
+    return FixedDecision(False, "all_local")
+
+
+def build_all_offload(env_id, env_kwargs, seed, budget):
+    return FixedDecision(True, "all_offload")
+
+
+def build_random(env_id, env_kwargs, seed, budget):
+    return RandomDecision(0.5, "random")
+
+
+def build_exhaustive(env_id, env_kwargs, seed, budget):
+    return Exhaustive()
+
+
+def build_coordinate_descent(env_id, env_kwargs, seed, budget):
+    return CoordinateDescent("random")
