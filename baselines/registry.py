@@ -99,3 +99,13 @@ register(Method("ddpg", CPDRL, "learner", "baselines.learners.sb3:build_ddpg", "
 register(Method("ste_ddpg", CPDRL, "learner", "baselines.learners.cpdrl:build_ste_ddpg", "DDPG with the STE-binarised offloading output (eq. 15)", "STE-DDPG", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
 register(Method("aste_ddpg", CPDRL, "learner", "baselines.learners.cpdrl:build_aste_ddpg", "STE-DDPG with the offloading decision masking the resources in the actor (eq. 15-16)", "ASTE-DDPG", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
 register(Method("cpdrl", CPDRL, "learner", "baselines.learners.cpdrl:build_cpdrl", "STE + masks + consistency bonus (eq. 17) + consistency loss (eq. 18-19)", "CPDRL", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
+
+# PFR-OA paper (smart_community_v0): Local, Edge, Greedy, DQN, DDPG, TD3, MCF-TD3, PFR-OA.
+from baselines.smart_community import methods as _smart_community  # noqa: E402
+
+_smart_community.register_all(register, Method)
+
+# DROO (wireless_powered_v0): DROO (OP / kNN), exhaustive, coordinate descent, all-local, all-offload, random.
+from baselines.wireless_powered import methods as _wireless_powered  # noqa: E402
+
+_wireless_powered.register_all(register, Method)

@@ -80,6 +80,7 @@ CyclesPerBit = Annotated[float, _si("cycles/bit")]
 HertzRange = Annotated[tuple[float, float], _si_range("Hz")]
 BitsRange = Annotated[tuple[float, float], _si_range("bits")]
 CyclesPerBitRange = Annotated[tuple[float, float], _si_range("cycles/bit")]
+CyclesRange = Annotated[tuple[float, float], _si_range("cycles")]
 MetersRange = Annotated[tuple[float, float], _si_range("m")]
 WattRange = Annotated[tuple[float, float], _si_range("W")]
 

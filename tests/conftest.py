@@ -40,6 +40,12 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         {"scenario": "cpdrl_kilobit", "n_devices": 3, "max_cycles": 7},
         {"n_devices": 10, "bandwidth_overuse": "execute"},
     ],
+    # Arrivals start one sub-slot after reset; a high rate fills the buffers within a few steps.
+    "smart_community_v0": [
+        {"arrival_rate": 5.0},
+        {"n_communities": 1, "n_devices": 2, "observation": "paper", "arrival_rate": 5.0},
+        {"scenario": "smart_community_paper_power", "n_communities": 2, "n_devices": 3, "max_cycles": 9},
+    ],
     "wireless_powered_v0": [
         {},
         {"agent_mode": "users", "n_devices": 4, "max_cycles": 6},
@@ -74,6 +80,15 @@ def _cpdrl_decisions(env):
     return {agent: offload}, {agent: local}
 
 
+def _smart_community_decisions(env):
+    """Every ED offloads vs every ED runs locally (the picture draws the decision alpha)."""
+    n = env.unwrapped.config.n_devices
+    offload = np.ones(3 * n, dtype=np.float32)
+    local = offload.copy()
+    local[:n] = -1.0
+    return {a: offload for a in env.possible_agents}, {a: local for a in env.possible_agents}
+
+
 def _wireless_powered_decisions(env):
     """Every device offloads vs every device computes locally."""
     on, off = {}, {}
@@ -86,10 +101,18 @@ def _wireless_powered_decisions(env):
     return on, off
 
 
-DECISION_ACTIONS = {"cpdrl_v0": _cpdrl_decisions, "wireless_powered_v0": _wireless_powered_decisions}
+DECISION_ACTIONS = {
+    "cpdrl_v0": _cpdrl_decisions,
+    "smart_community_v0": _smart_community_decisions,
+    "wireless_powered_v0": _wireless_powered_decisions,
+}
 SEEDED_DYNAMICS: set[str] = set()
 REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
     "cpdrl_v0": {"latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success", "objective"},
+    "smart_community_v0": {
+        "latency", "energy", "waiting", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success",
+        "battery", "battery_case", "dropped", "objective", "success_rate", "avg_energy", "avg_waiting_time",
+    },
     "wireless_powered_v0": {"energy", "offload", "time_share", "computation_rate", "objective", "normalized_rate"},
 }
 
