@@ -112,3 +112,18 @@ def test_droo_builder_trains_on_the_file_then_acts(tmp_path):
     assert len(ratios) == 10 and ratios.min() > 0.5
     with pytest.raises(ValueError, match="unknown budget key"):
         droo.build("wireless_powered_v0", env_kwargs, seed=0, budget={"steps": 1, "lr_typo": 0.1})
+
+
+def test_registered_methods_build_and_run():
+    from baselines import registry
+
+    names = {"droo", "droo_knn", "exhaustive", "coordinate_descent", "all_local", "all_offload", "random_offload"}
+    assert names <= set(registry.list_methods("wireless_powered_v0"))
+    env_kwargs = {"channel_file": FILE10, "first_frame": 40, "max_cycles": 5}
+    for name in sorted(names - {"droo", "droo_knn"}):
+        policy = registry.get(name, "wireless_powered_v0").build("wireless_powered_v0", env_kwargs, seed=0)
+        assert policy.name == name
+        ratios, _ = _run(policy, **env_kwargs)
+        assert len(ratios) == 5 and np.all(ratios <= 1 + 2e-6)
+    knn = registry.get("droo_knn").build("wireless_powered_v0", env_kwargs, seed=0, budget={"steps": 20})
+    assert knn.name == "droo_knn" and knn.hyper.quantizer == "knn"

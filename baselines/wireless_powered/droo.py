@@ -78,6 +78,7 @@ class Droo:
 
     def __init__(self, n: int, system: WptSystem, weights, hyper: DrooHyper = DrooHyper(), seed: int = 0):
         self.n, self.system, self.hyper, self.seed = n, system, hyper, seed
+        self.name = "droo" if hyper.quantizer == "op" else "droo_knn"  # the registry's method name
         self.weights = np.asarray(weights, dtype=float)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -159,7 +160,8 @@ class Droo:
     def save(self, path: str) -> None:
         torch.save(
             {
-                "method": self.name,
+                "method": "droo",
+                "name": self.name,
                 "n": self.n,
                 "system": dataclasses.asdict(self.system),
                 "weights": self.weights.tolist(),
@@ -181,7 +183,7 @@ class Droo:
     @classmethod
     def load(cls, path: str) -> "Droo":
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        if ckpt.get("method") != cls.name:
+        if ckpt.get("method") != "droo":
             raise ValueError(f"{path}: not a DROO checkpoint")
         hyper = ckpt["hyper"]
         hyper = DrooHyper(**{**hyper, "hidden": tuple(hyper["hidden"]), "betas": tuple(hyper["betas"])})
@@ -193,6 +195,7 @@ class Droo:
         agent.stored, agent.K, agent.frames = ckpt["stored"], ckpt["K"], ckpt["frames"]
         agent.best_index = list(ckpt["best_index"])
         agent.learning = bool(ckpt.get("learning", True))
+        agent.name = ckpt.get("name", agent.name)
         return agent
 
 

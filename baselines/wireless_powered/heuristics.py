@@ -1,7 +1,7 @@
 """wireless_powered_v0 baselines that decide a binary offloading vector per frame.
 
 * ``all_local`` / ``all_offload``: every device computes locally / offloads.
-* ``random``: each device offloads with probability 1/2 (seeded by ``reset``).
+* ``random_offload``: each device offloads with probability 1/2 (seeded by ``reset``).
 * ``exhaustive``: the best of all 2^N decisions, each scored by the exact
   (a, tau) critic in one batched call (how DROO's labels were made; N <= 16).
 * ``coordinate_descent``: Bi & Zhang's CD method (TWC 2018, Sec. V): from a
@@ -55,7 +55,7 @@ class FixedDecision:
 class RandomDecision(RandomSource):
     """Each device offloads with probability ``p``."""
 
-    def __init__(self, p: float = 0.5, name: str = "random"):
+    def __init__(self, p: float = 0.5, name: str = "random_offload"):
         self.p, self.name = p, name
 
     def reset(self, env, seed=None):
@@ -128,7 +128,7 @@ def build_all_offload(env_id, env_kwargs, seed, budget):
 
 
 def build_random(env_id, env_kwargs, seed, budget):
-    return RandomDecision(0.5, "random")
+    return RandomDecision(0.5, "random_offload")
 
 
 def build_exhaustive(env_id, env_kwargs, seed, budget):
