@@ -96,7 +96,7 @@ from typing import Literal
 
 import numpy as np
 from gymnasium import spaces
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from mec_marl.config import CyclesPerBit, EnvConfig, Hertz, Integer, MetersRange, Watt
 from mec_marl.docs import env_page
@@ -141,6 +141,16 @@ class WirelessPoweredConfig(EnvConfig):
     reward_scale: float = Field(1e-6, gt=0.0, le=1.0, description="reward = Q * reward_scale")
     decision_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="scheduler: x_i = 1 iff action_i > this")
 
+    @field_validator("channel_file")
+    @classmethod
+    def _readable_file(cls, value, info: ValidationInfo):
+        if value is not None:
+            data = droo_files.load(value)  # ChannelFileError (a ValueError) names the problem
+            n = info.data.get("n_devices")
+            if n is not None and data.n_devices != n:
+                raise ValueError(f"{value!r} has {data.n_devices} devices per frame; set n_devices={data.n_devices}")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self):
         lo, hi = self.distance_range
@@ -152,13 +162,9 @@ class WirelessPoweredConfig(EnvConfig):
             if any(not (0 < w <= 1e3) for w in self.weights):
                 raise ValueError("weights must lie in (0, 1000]")
         if self.channel_file is not None:
-            data = droo_files.load(self.channel_file)
-            if data.n_devices != self.n_devices:
-                raise ValueError(
-                    f"channel_file has {data.n_devices} devices per frame; set n_devices={data.n_devices}"
-                )
-            if self.first_frame >= data.n_frames:
-                raise ValueError(f"first_frame={self.first_frame} but channel_file has {data.n_frames} frames")
+            frames = droo_files.load(self.channel_file).n_frames
+            if self.first_frame >= frames:
+                raise ValueError(f"first_frame={self.first_frame} but channel_file has {frames} frames")
         elif self.exhaustive_labels and self.n_devices > MAX_LABELLED_DEVICES:
             raise ValueError(f"exhaustive_labels needs n_devices <= {MAX_LABELLED_DEVICES}")
         return self
