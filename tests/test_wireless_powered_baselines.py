@@ -70,14 +70,14 @@ def _droo(seed, **hyper):
     env = mec_marl.make("wireless_powered_v0", n_devices=5, max_cycles=100)
     cfg = env.unwrapped.config
     agent = Droo(5, cfg.system, cfg.device_weights, DrooHyper(batch_size=32, memory_size=128, **hyper), seed=seed)
-    return train(env, 60, agent, seed=seed)
+    return train(env, 40, agent, seed=seed)
 
 
 def test_droo_is_seeded_and_learns_the_memory():
     a, b = _droo(seed=1), _droo(seed=1)
     for p, q in zip(a.model.parameters(), b.model.parameters()):
         assert p.detach().equal(q.detach())
-    assert a.K == b.K and a.losses == b.losses and len(a.losses) == 6
+    assert a.K == b.K and a.losses == b.losses and len(a.losses) == 4
     assert a.losses[-1] < a.losses[0]  # BCE on the stored best decisions falls
     c = _droo(seed=2)
     assert not all(p.detach().equal(q.detach()) for p, q in zip(a.model.parameters(), c.model.parameters()))
