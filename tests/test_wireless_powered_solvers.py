@@ -122,21 +122,33 @@ def test_critic_reproduces_droo_labels_full_file(name):
     print(f"{name}: worst relative gap of the critic at output_mode vs output_obj: {worst:.3g}")
 
 
+# Frames of data_10.mat (first occurrence; 13048-19942 repeat at +10000) whose labelled decision is
+# not optimal: exhaustive search finds a decision up to 0.18 % better, and the cvxpy reference agrees.
+SUBOPTIMAL_LABELS = {"data_10": [1300, 2012, 4831, 13048, 16076, 18700, 18792, 19649, 19942], "data_5": []}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["data_5", "data_10"])
 def test_exhaustive_never_beats_droo_labels_full_file(name):
     h, mode, obj = _labels(_full(name))
     # data_10.mat repeats rows 10000-19999 as 20000-29999: each distinct channel row once.
-    _, rows = np.unique(h, axis=0, return_index=True)
-    h, obj = h[np.sort(rows)], obj[np.sort(rows)]
+    _, first = np.unique(h, axis=0, return_index=True)
+    rows = np.sort(first)
     n = h.shape[1]
     decisions, w = all_decisions(n), alternating_weights(n)
-    worst = 0.0
-    for start in range(0, len(h), 500):
-        rate = best_decision(SYSTEM, h[start : start + 500], decisions, w)[1]
-        worst = max(worst, float((rate / obj[start : start + 500] - 1).max()))
-    print(f"{name}: exhaustive best over labels on {len(h)} distinct frames, worst relative excess {worst:.3g}")
-    assert worst <= 1e-3
+    excess, better = np.empty(rows.size), np.empty((rows.size, n), bool)
+    for start in range(0, rows.size, 500):
+        part = rows[start : start + 500]
+        better[start : start + 500], rate, _ = best_decision(SYSTEM, h[part], decisions, w)
+        excess[start : start + 500] = rate / obj[part] - 1
+    beaten = excess > LABEL_TOL[name]
+    print(f"{name}: {rows.size} distinct frames; exhaustive beats the label on {beaten.sum()} "
+          f"(worst {excess.max():.3g}); elsewhere the worst excess is {excess[~beaten].max():.3g}")
+    assert rows[beaten].tolist() == SUBOPTIMAL_LABELS[name]
+    for i in np.flatnonzero(beaten):  # the better decision is real: the independent reference confirms it
+        ref_rate = time_allocation_cvxpy(SYSTEM, h[rows[i]], better[i], w)[0]
+        assert ref_rate > obj[rows[i]] * (1 + LABEL_TOL[name])
+        assert ref_rate == pytest.approx(obj[rows[i]] * (1 + excess[i]), rel=1e-7)
 
 
 # ------------------------------------------------------------------ quantisers
