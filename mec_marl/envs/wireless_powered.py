@@ -91,8 +91,9 @@ unweighted), ``gain``; scalars ``objective`` (Q, bits/s), ``energy_fraction``
 
 {arguments}
 
-**Deviations.** None in the model. The LyDROO queued variant (``queues=True``
-of the issue) is not implemented yet.
+**Deviations.** None in the model. Not implemented yet: LyDROO's queued
+variant (per-device data queues and virtual energy queues with the
+drift-plus-penalty reward; Bi, Huang, Wang, Zhang, IEEE TWC 2021).
 
 **Version history.** v0: initial release.
 """
