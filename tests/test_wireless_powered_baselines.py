@@ -107,7 +107,7 @@ def test_droo_builder_trains_on_the_file_then_acts(tmp_path):
 
     env_kwargs = {"channel_file": FILE10, "first_frame": 30, "max_cycles": 10}
     agent = droo.build("wireless_powered_v0", env_kwargs, seed=0, budget={"steps": 30, "batch_size": 16})
-    assert agent.frames == 30 and agent.learning
+    assert agent.frames == 30 and agent.learning and len(agent.history["normalized_rate"]) == 1
     ratios, _ = _run(agent, **env_kwargs)
     assert len(ratios) == 10 and ratios.min() > 0.5
     with pytest.raises(ValueError, match="unknown budget key"):

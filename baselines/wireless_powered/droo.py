@@ -96,6 +96,7 @@ class Droo:
         self.losses: list[float] = []
         self.learning = True
         self.decision_time_s = 0.0  # summed over decide() calls: DNN + quantiser + critic
+        self.history: dict[str, list[float]] = {}  # training curves (filled by :func:`train`)
 
     # ------------------------------------------------------------- deciding
     def relaxed(self, gain) -> np.ndarray:
@@ -206,16 +207,30 @@ def train(env, frames: int, agent: Droo, seed: int | None = None) -> Droo:
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    ratios = []
     try:
         obs, _ = env.reset(seed=seed)
         agent.reset(env)
         for _ in range(frames):
             if not env.agents:
                 obs, _ = env.reset()
-            obs, _, _, _, _ = env.step(agent.act(obs, env))
+            obs, _, _, _, infos = env.step(agent.act(obs, env))
+            ratios.append(infos[env.possible_agents[0]]["normalized_rate"])
     finally:
         torch.set_num_threads(threads)
+    agent.history = {
+        "normalized_rate": _block_means(ratios, HISTORY_BLOCK),
+        "loss": _block_means(agent.losses, max(1, HISTORY_BLOCK // agent.hyper.training_interval)),
+    }
     return agent
+
+
+HISTORY_BLOCK = 100  # training frames per point of the recorded curves
+
+
+def _block_means(values, block: int) -> list[float]:
+    values = np.asarray(values, dtype=float)
+    return [float(values[i : i + block].mean()) for i in range(0, values.size, block)]
 
 
 def build(env_id: str, env_kwargs: dict, seed: int | None, budget: dict) -> Droo:

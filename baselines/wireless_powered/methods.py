@@ -38,5 +38,6 @@ def register_all(register, method_cls) -> None:
                 label,
                 default_budget=dict(budget),
                 loader=LOADER if kind == "learner" else "",
+                **({"deterministic": True} if name == "exhaustive" else {}),
             )
         )
