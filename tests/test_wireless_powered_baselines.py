@@ -127,3 +127,16 @@ def test_registered_methods_build_and_run():
         assert len(ratios) == 5 and np.all(ratios <= 1 + 2e-6)
     knn = registry.get("droo_knn").build("wireless_powered_v0", env_kwargs, seed=0, budget={"steps": 20})
     assert knn.name == "droo_knn" and knn.hyper.quantizer == "knn"
+
+
+def test_experiment_file_plans_its_quick_budget():
+    from baselines.experiment.plan import plan
+    from baselines.experiment.schema import load_experiment
+
+    exp = load_experiment("droo")
+    cells = plan(exp, "quick")  # builds the variant's env and resolves every method
+    assert {c.method for c in cells} == {
+        "droo", "droo_knn", "coordinate_descent", "exhaustive", "all_offload", "random_offload", "all_local"
+    }
+    assert all(c.env_kwargs["exhaustive_labels"] for c in cells)  # self-contained: no data files
+    assert {c.train.get("steps") for c in cells if c.method.startswith("droo")} == {2000}

@@ -207,7 +207,7 @@ def train(env, frames: int, agent: Droo, seed: int | None = None) -> Droo:
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    ratios = []
+    ratios, rates = [], []
     try:
         obs, _ = env.reset(seed=seed)
         agent.reset(env)
@@ -215,13 +215,17 @@ def train(env, frames: int, agent: Droo, seed: int | None = None) -> Droo:
             if not env.agents:
                 obs, _ = env.reset()
             obs, _, _, _, infos = env.step(agent.act(obs, env))
-            ratios.append(infos[env.possible_agents[0]]["normalized_rate"])
+            info = infos[env.possible_agents[0]]
+            ratios.append(info["normalized_rate"])
+            rates.append(info["objective"])
     finally:
         torch.set_num_threads(threads)
     agent.history = {
-        "normalized_rate": _block_means(ratios, HISTORY_BLOCK),
+        "objective": _block_means(rates, HISTORY_BLOCK),
         "loss": _block_means(agent.losses, max(1, HISTORY_BLOCK // agent.hyper.training_interval)),
     }
+    if any(ratios):  # labelled frames (a replayed DROO file)
+        agent.history["normalized_rate"] = _block_means(ratios, HISTORY_BLOCK)
     return agent
 
 
@@ -254,7 +258,8 @@ def build(env_id: str, env_kwargs: dict, seed: int | None, budget: dict) -> Droo
         raise ValueError(f"droo: unknown budget key(s) {unknown}; allowed: steps, online, train_first_frame, {sorted(known)}")
     hyper = DrooHyper(**{k: tuple(v) if isinstance(v, list) else v for k, v in budget.items()})
     seed = 0 if seed is None else int(seed)
-    train_kwargs = dict(env_kwargs, agent_mode="scheduler")
+    # DROO never reads labels: i.i.d. training frames go unlabelled (exhaustive labels cost 2^N solves a frame).
+    train_kwargs = dict(env_kwargs, agent_mode="scheduler", exhaustive_labels=False)
     if train_kwargs.get("channel_file"):
         train_kwargs.update(first_frame=first, replay_start="first_frame", max_cycles=steps)
     env = mec_marl.make(env_id, **train_kwargs)
