@@ -40,6 +40,11 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         {"scenario": "cpdrl_kilobit", "n_devices": 3, "max_cycles": 7},
         {"n_devices": 10, "bandwidth_overuse": "execute"},
     ],
+    "semantic_v0": [
+        {"max_cycles": 20},
+        {"agent_mode": "users", "n_ues": 4, "chi_mec": 2, "chi_mcc": 1, "max_cycles": 15},
+        {"scenario": "semantic_scenario2", "max_cycles": 10, "solver": "exact", "shadowing": "episode"},
+    ],
     # Arrivals start one sub-slot after reset; a high rate fills the buffers within a few steps.
     "smart_community_v0": [
         {"arrival_rate": 5.0},
@@ -80,6 +85,16 @@ def _cpdrl_decisions(env):
     return {agent: offload}, {agent: local}
 
 
+def _semantic_decisions(env):
+    """Scores rising with the UE index vs falling: the top-chi UEs differ."""
+    from mec_marl.envs.semantic import encode_action
+
+    config = env.unwrapped.config
+    n = config.n_ues
+    first = np.arange(n) < max(config.chi_mec, 1)
+    return encode_action(config, first, first), encode_action(config, first[::-1], first[::-1])
+
+
 def _smart_community_decisions(env):
     """Every ED offloads vs every ED runs locally (the picture draws the decision alpha)."""
     n = env.unwrapped.config.n_devices
@@ -103,12 +118,14 @@ def _wireless_powered_decisions(env):
 
 DECISION_ACTIONS = {
     "cpdrl_v0": _cpdrl_decisions,
+    "semantic_v0": _semantic_decisions,
     "smart_community_v0": _smart_community_decisions,
     "wireless_powered_v0": _wireless_powered_decisions,
 }
 SEEDED_DYNAMICS: set[str] = set()
 REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
     "cpdrl_v0": {"latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success", "objective"},
+    "semantic_v0": {"energy", "offload", "power", "cpu_freq", "edge_cpu", "objective", "system_power", "q_local"},
     "smart_community_v0": {
         "latency", "energy", "waiting", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success",
         "battery", "battery_case", "dropped", "objective", "success_rate", "avg_energy", "avg_waiting_time",
@@ -131,7 +148,8 @@ def configs_for(env_id: str) -> list[dict]:
 def env_params(single_agent_gymnasium: bool = False) -> list:
     """pytest params ``(env_id, config)`` over every registered env.
 
-    With ``single_agent_gymnasium`` only the envs that register a Gymnasium id.
+    With ``single_agent_gymnasium`` only the envs that register a Gymnasium id,
+    in their configs with one agent (a ``users`` agent mode is multi-agent).
     """
     params = []
     for env_id in mec_marl.list_envs():
@@ -139,7 +157,7 @@ def env_params(single_agent_gymnasium: bool = False) -> list:
             continue
         for config in configs_for(env_id):
             if single_agent_gymnasium and len(make_env(env_id, config).possible_agents) != 1:
-                continue  # a multi-agent mode of an env whose default mode is single-agent
+                continue
             params.append(pytest.param(env_id, dict(config), id=f"{env_id}-{_config_id(config)}"))
     return params
 
