@@ -1,0 +1,302 @@
+"""Sum-of-sigmoids resource allocation: share a capacity among users whose value is a sigmoid.
+
+The DJTCRA paper's per-server problem P2 (eq. 17, constraints C2, C3): an edge
+server with capacity C splits it among its users, user i's QoE being a sigmoid
+of its service latency ``c_i + a_i / x_i`` (eq. 11)::
+
+    maximise   sum_i f_i(x_i)
+    subject to sum_i x_i <= C,  x_i >= 0,
+    f_i(x) = max(q_i, L_i / (1 + exp(alpha_i (c_i + a_i / x - beta_i)))).
+
+``q_i`` is what the user gets without the server (the remote cloud's QoE, 0 if
+none): taking the max keeps each f_i sigmoidal (flat, then convex, then
+concave), so the problem stays a sum of sigmoids (Udell & Boyd, "Maximizing a
+sum of sigmoids", Optim. Eng. 2014). It is NP-hard in general; this module is
+the fast path the env runs inside ``step``, vectorised over any leading batch
+axes (servers, instances):
+
+1. per user, by bisection: the inflection point of the sigmoid (where
+   ``2x / (alpha a) = tanh(alpha (c - beta) / 2 + alpha a / (2x))``), the
+   point where it overtakes ``q_i``, and the tangent point ``w_i`` of its
+   concave envelope from x = 0, whose slope ``s_i`` is the highest price at
+   which the user is worth serving;
+2. bisection on the price lambda: each user maximises its concave envelope
+   minus lambda x (0 if lambda >= s_i, else f_i'(x) = lambda on [w_i, C] by
+   bracketed Newton); the smallest feasible price gives the dual active set;
+3. primal recovery: the capacity is water-filled over the active set on the
+   concave parts (projected Newton with an Armijo line search, exact sum = C);
+4. a local add/drop/swap search around the marginal users, each candidate set
+   water-filled again, keeps the best (dual rounding alone loses a few percent
+   per server when the threshold user is large).
+
+:func:`allocate` is the API; ``mec_marl.solvers.reference_djtcra`` holds the
+branch-and-bound reference the tests compare against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.special import expit, log_expit, logit
+
+_BISECTIONS = 60  # per-user bisections: 2^-60 of the bracket
+_PRICE_BISECTIONS = 40  # on log(price)
+_NEWTON = 8  # bracketed Newton steps of a best response
+_WATERFILL = 40  # projected Newton iterations
+_TINY = 1e-12
+
+
+@dataclasses.dataclass(frozen=True)
+class SigmoidalResult:
+    """What :func:`allocate` returns, arrays over the leading axes ``*b``.
+
+    Attributes:
+        allocation: ``(*b, n)`` x_i >= 0 (capacity units), summing to at most C; 0
+            for users outside the mask and for users the server leaves to q_i.
+        value: ``(*b,)`` sum of f_i(x_i) over the masked users.
+        served: ``(*b, n)`` bool, the server's sigmoid beats q_i at x_i.
+    """
+
+    allocation: np.ndarray
+    value: np.ndarray
+    served: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class _Users:
+    """Normalised users: capacity 1, Q(x) = L expit(-theta - k / x), f = max(q, Q)."""
+
+    theta: np.ndarray
+    k: np.ndarray
+    L: np.ndarray
+    q: np.ndarray
+
+    def Q(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, self.L * expit(-self.theta - self.k / np.where(x > 0, x, 1.0)), 0.0)
+
+    def f(self, x):
+        return np.maximum(self.q, self.Q(x))
+
+    def dQ(self, x):
+        """Q'(x) (0 at x = 0)."""
+        xs = np.where(x > 0, x, 1.0)
+        s = -self.theta - self.k / xs
+        return np.where(x > 0, self.L * expit(s) * expit(-s) * self.k / xs**2, 0.0)
+
+    def d2Q(self, x):
+        xs = np.where(x > 0, x, 1.0)
+        u = self.k / xs
+        s = -self.theta - u
+        e = expit(s)
+        return self.L * e * expit(-s) * u / xs**2 * ((1.0 - 2.0 * e) * u - 2.0)
+
+    def take(self, index):
+        return _Users(*(np.take_along_axis(a, index, axis=-1) for a in (self.theta, self.k, self.L, self.q)))
+
+
+def _bisect(fun, lo, hi, iterations=_BISECTIONS):
+    """Root of a decreasing-then-negative ``fun`` on [lo, hi] (fun(lo) >= 0 >= fun(hi)), elementwise."""
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        up = fun(mid) > 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def inflection_point(theta, k):
+    """Inflection of x -> expit(-theta - k / x): ``x = v k / 2`` with ``v = tanh(theta / 2 + 1 / v)``, v in (0, 1)."""
+    theta, k = np.broadcast_arrays(np.asarray(theta, float), np.asarray(k, float))
+    v = _bisect(lambda v: np.tanh(0.5 * theta + 1.0 / v) - v, np.full(theta.shape, 1e-300), np.ones(theta.shape))
+    return 0.5 * v * k
+
+
+def _concave_start(users: _Users):
+    """``(viable, z)``: whether the sigmoid can beat q at all, and where f turns concave."""
+    z = inflection_point(users.theta, users.k)
+    qmax = users.L * expit(-users.theta)
+    viable = qmax > users.q + _TINY * users.L
+    ratio = np.clip(users.q / users.L, 1e-300, 1.0 - 1e-16)
+    den = -users.theta - logit(ratio)  # Q(x) = q at x = k / den
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = np.where(viable & (users.q > 0), users.k / np.where(den > 0, den, 1.0), 0.0)
+    return viable, np.maximum(z, cross)
+
+
+def _tangent(users: _Users, start):
+    """Tangent point w in [start, 1] of f's concave envelope from (0, q), and its slope."""
+    def gap(w):
+        return users.dQ(w) * w - (users.f(w) - users.q)
+
+    lo = np.minimum(start, 1.0)
+    w = _bisect(gap, lo, np.ones_like(lo))
+    w = np.where(gap(np.ones_like(lo)) >= 0, 1.0, w)
+    slope = (users.f(w) - users.q) / w
+    return w, slope
+
+
+def _best_response(users: _Users, w, slope, price, y):
+    """Maximiser of the concave envelope minus ``price * x`` on [0, 1]; ``y`` warm-starts log x."""
+    lo, hi = np.log(w), np.zeros_like(w)
+    log_price = np.log(price)
+    y = np.clip(y, lo, hi)
+    for _ in range(_NEWTON):
+        x = np.exp(y)
+        u = users.k / x
+        s = -users.theta - u
+        residual = np.log(users.L * users.k) + log_expit(s) + log_expit(-s) - 2.0 * y - log_price
+        slope_y = (1.0 - 2.0 * expit(s)) * u - 2.0
+        lo = np.where(residual > 0, y, lo)
+        hi = np.where(residual > 0, hi, y)
+        step = y - residual / np.minimum(slope_y, -_TINY)
+        y = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
+    y = np.where(users.dQ(np.ones_like(w)) >= price, 0.0, y)
+    return np.where(price < slope, np.exp(y), 0.0), y
+
+
+def _dual_active_set(users: _Users, viable, w, slope):
+    """The active set at the smallest price whose best responses fit in the capacity."""
+    s = np.where(viable, slope, 0.0)
+    top = np.max(s, axis=-1, keepdims=True)
+    floor_price = np.where(viable, users.dQ(np.ones_like(w)), np.inf).min(axis=-1, keepdims=True)
+    lo = np.log(np.maximum(np.minimum(floor_price, top) * 0.5, 1e-300))
+    hi = np.log(np.maximum(top, 1e-300)) + 1e-9
+    y = np.log(w)
+    for _ in range(_PRICE_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        x, y = _best_response(users, w, s, np.exp(mid), y)
+        fits = (x * viable).sum(axis=-1, keepdims=True) <= 1.0
+        hi, lo = np.where(fits, mid, hi), np.where(fits, lo, mid)
+    return viable & (s > np.exp(hi))
+
+
+def _waterfill(users: _Users, lower, active):
+    """Maximise sum over ``active`` of Q_i(x_i), sum x = 1, x_i >= lower_i (concave there).
+
+    Projected Newton on the equality-constrained problem with an Armijo
+    backtracking line search. Returns ``(x, value, price)``; the value is -inf
+    where the active set cannot fit its lower bounds.
+    """
+    n_active = active.sum(axis=-1, keepdims=True)
+    slack = 1.0 - (lower * active).sum(axis=-1, keepdims=True)
+    feasible = slack >= 0
+    x = np.where(active, lower + np.maximum(slack, 0.0) / np.maximum(n_active, 1), 0.0)
+    price = np.zeros(slack.shape)
+
+    def objective(x):
+        return np.where(active, users.f(x), users.q).sum(axis=-1, keepdims=True)
+
+    value = objective(x)
+    for _ in range(_WATERFILL):
+        g = users.dQ(x)
+        h = np.minimum(users.d2Q(x), -_TINY * (1.0 + g))
+        at_lower = x <= lower * (1.0 + 1e-12)
+        free = active.copy()
+        for _ in range(2):  # users on their bound that want less stay there
+            inv = np.where(free, 1.0 / h, 0.0)
+            total = inv.sum(axis=-1, keepdims=True)
+            price = np.where(total < 0, (g * inv).sum(axis=-1, keepdims=True) / np.where(total < 0, total, -1.0), 0.0)
+            free = active & ~(at_lower & (g < price))
+        inv = np.where(free, 1.0 / h, 0.0)
+        total = inv.sum(axis=-1, keepdims=True)
+        price = np.where(total < 0, (g * inv).sum(axis=-1, keepdims=True) / np.where(total < 0, total, -1.0), price)
+        d = np.where(free, (price - g) * inv, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            room = np.where(d < 0, (x - lower) / -d, np.inf)
+        t = np.minimum(1.0, room.min(axis=-1, keepdims=True))
+        ascent = (g * d).sum(axis=-1, keepdims=True)
+        done = ascent <= 1e-15 * (1.0 + np.abs(value))
+        if np.all(done | ~feasible):
+            break
+        accepted = done | ~feasible
+        new_x, new_value = x, value
+        for _ in range(30):
+            trial = np.where(active, np.maximum(x + t * d, lower), 0.0)
+            trial_value = objective(trial)
+            ok = ~accepted & (trial_value >= value + 1e-4 * t * ascent)
+            new_x = np.where(ok, trial, new_x)
+            new_value = np.where(ok, trial_value, new_value)
+            accepted = accepted | ok
+            if accepted.all():
+                break
+            t = t * 0.5
+        x, value = new_x, new_value
+    total = x.sum(axis=-1, keepdims=True)
+    x = x * np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
+    value = np.where(feasible, objective(x), -np.inf)
+    return x, value[..., 0], price[..., 0]
+
+
+def _candidates(users: _Users, viable, active, x, price, slope):
+    """Active sets near ``active``: itself, add the best two outsiders, drop the weakest two, swap."""
+    outside = np.where(viable & ~active, slope, -np.inf)
+    surplus = np.where(active, users.f(x) - users.q - price[..., None] * x, np.inf)
+    add = np.argsort(-outside, axis=-1)[..., :2]
+    drop = np.argsort(surplus, axis=-1)[..., :2]
+    can_add = np.take_along_axis(outside, add, axis=-1) > -np.inf
+    can_drop = np.take_along_axis(surplus, drop, axis=-1) < np.inf
+    sets = [active]
+    n = active.shape[-1]
+    for j in range(add.shape[-1]):
+        sets.append(active | ((np.arange(n) == add[..., j : j + 1]) & can_add[..., j : j + 1]))
+    for j in range(drop.shape[-1]):
+        sets.append(active & ~((np.arange(n) == drop[..., j : j + 1]) & can_drop[..., j : j + 1]))
+    swap = (np.arange(n) == add[..., :1]) & can_add[..., :1] & can_drop[..., :1]
+    sets.append((active & ~((np.arange(n) == drop[..., :1]) & can_drop[..., :1] & can_add[..., :1])) | swap)
+    return np.stack(sets)
+
+
+def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, mask=None, rounds=4):
+    """Share ``capacity`` among users to maximise the sum of sigmoid QoEs (module docstring).
+
+    Every argument broadcasts to ``(*b, n)`` (users on the last axis) except
+    ``capacity``, ``(*b,)``. Units are the caller's as long as they agree:
+    latency ``c_i + work_i / x_i`` in the units of ``1 / alpha`` and ``beta``
+    (e.g. s, cycles, cycles/s).
+
+    Args:
+        alpha: sigmoid steepness (> 0). base_latency: latency not depending on x.
+        work: latency numerator a_i > 0 (processing latency a_i / x_i).
+        beta: reference latency (the sigmoid's midpoint). capacity: C > 0.
+        ceiling: L_i > 0, the QoE at zero latency. floor: q_i in [0, L_i), what
+            the user gets if the server leaves it (e.g. the cloud's QoE).
+        mask: bool, which users belong to the problem (default all).
+        rounds: rounds of the add/drop/swap search after the dual rounding.
+
+    Returns:
+        :class:`SigmoidalResult` (allocation in capacity units, value, served).
+    """
+    alpha, base_latency, work, beta, ceiling, floor = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (alpha, base_latency, work, beta, ceiling, floor))
+    )
+    shape = alpha.shape
+    capacity = np.broadcast_to(np.asarray(capacity, dtype=float), shape[:-1])
+    mask = np.ones(shape, bool) if mask is None else np.broadcast_to(np.asarray(mask, bool), shape)
+    if np.any(alpha[mask] <= 0) or np.any(work[mask] <= 0) or np.any(capacity <= 0):
+        raise ValueError("allocate: alpha, work and capacity must be positive")
+    users = _Users(
+        theta=alpha * (base_latency - beta), k=alpha * work / capacity[..., None], L=ceiling, q=np.minimum(floor, ceiling)
+    )
+    viable, start = _concave_start(users)
+    viable &= mask
+    w, slope = _tangent(users, start)
+    active = _dual_active_set(users, viable, w, slope)
+    lower = np.where(viable, np.minimum(start, 1.0), 0.0)
+    x, value, price = _waterfill(users, lower, active)
+    for _ in range(rounds):
+        sets = _candidates(users, viable, active, x, price, slope)
+        xs, values, prices = _waterfill(users, lower, sets)
+        best = np.argmax(values, axis=0)
+        improves = np.take_along_axis(values, best[None], 0)[0] > value + 1e-12 * (1.0 + np.abs(value))
+        if not improves.any():
+            break
+        pick = best[None, ..., None]
+        active = np.where(improves[..., None], np.take_along_axis(sets, pick, 0)[0], active)
+        x = np.where(improves[..., None], np.take_along_axis(xs, pick, 0)[0], x)
+        price = np.where(improves, np.take_along_axis(prices, best[None], 0)[0], price)
+        value = np.where(improves, np.take_along_axis(values, best[None], 0)[0], value)
+    served = active & (users.Q(x) > users.q)
+    x = np.where(served, x, 0.0)
+    total = np.where(mask, users.f(x), 0.0).sum(axis=-1)
+    return SigmoidalResult(allocation=x * capacity[..., None], value=total, served=served)
