@@ -82,6 +82,9 @@ BitsRange = Annotated[tuple[float, float], _si_range("bits")]
 CyclesPerBitRange = Annotated[tuple[float, float], _si_range("cycles/bit")]
 MetersRange = Annotated[tuple[float, float], _si_range("m")]
 WattRange = Annotated[tuple[float, float], _si_range("W")]
+BitsPerSecond = Annotated[float, _si("bits/s")]
+BitsPerSecondRange = Annotated[tuple[float, float], _si_range("bits/s")]
+SecondsRange = Annotated[tuple[float, float], _si_range("s")]
 
 
 class EnvConfig(BaseModel):

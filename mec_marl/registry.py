@@ -28,6 +28,7 @@ class EnvEntry:
 
 ENVS: dict[str, EnvEntry] = {
     "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "papers/000_138f3a7c34bc9218.txt"),
+    "djtcra_v0": EnvEntry("djtcra_v0", "mec_marl.envs.djtcra", None, "papers/003_32a234214d73520f.txt"),
 }
 
 

@@ -1,5 +1,6 @@
 """The environments, one module per paper; ``<name>_v<k>`` aliases are the versioned ids."""
 
 from mec_marl.envs import cpdrl as cpdrl_v0
+from mec_marl.envs import djtcra as djtcra_v0
 
-__all__ = ["cpdrl_v0"]
+__all__ = ["cpdrl_v0", "djtcra_v0"]

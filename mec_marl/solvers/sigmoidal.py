@@ -96,6 +96,12 @@ class _Users:
         return _Users(*(np.take_along_axis(a, index, axis=-1) for a in (self.theta, self.k, self.L, self.q)))
 
 
+def _sum(a):
+    """Sum over users, left to right: padding a problem with zeros leaves it bit-for-bit the same
+    (numpy's pairwise ``sum`` regroups with the length), so batches agree with single problems."""
+    return np.cumsum(a, axis=-1)[..., -1:]
+
+
 def _bisect(fun, lo, hi, iterations=_BISECTIONS):
     """Root of a decreasing-then-negative ``fun`` on [lo, hi] (fun(lo) >= 0 >= fun(hi)), elementwise."""
     for _ in range(iterations):
@@ -166,7 +172,7 @@ def _dual_active_set(users: _Users, viable, w, slope):
     for _ in range(_PRICE_BISECTIONS):
         mid = 0.5 * (lo + hi)
         x, y = _best_response(users, w, s, np.exp(mid), y)
-        fits = (x * viable).sum(axis=-1, keepdims=True) <= 1.0
+        fits = _sum(x * viable) <= 1.0
         hi, lo = np.where(fits, mid, hi), np.where(fits, lo, mid)
     return viable & (s > np.exp(hi))
 
@@ -178,14 +184,14 @@ def _waterfill(users: _Users, lower, active):
     backtracking line search. Returns ``(x, value, price)``; the value is -inf
     where the active set cannot fit its lower bounds.
     """
-    n_active = active.sum(axis=-1, keepdims=True)
-    slack = 1.0 - (lower * active).sum(axis=-1, keepdims=True)
+    n_active = active.sum(axis=-1, keepdims=True)  # integers: exact
+    slack = 1.0 - _sum(lower * active)
     feasible = slack >= 0
     x = np.where(active, lower + np.maximum(slack, 0.0) / np.maximum(n_active, 1), 0.0)
     price = np.zeros(slack.shape)
 
     def objective(x):
-        return np.where(active, users.f(x), users.q).sum(axis=-1, keepdims=True)
+        return _sum(np.where(active, users.f(x), users.q))
 
     value = objective(x)
     for _ in range(_WATERFILL):
@@ -195,17 +201,17 @@ def _waterfill(users: _Users, lower, active):
         free = active.copy()
         for _ in range(2):  # users on their bound that want less stay there
             inv = np.where(free, 1.0 / h, 0.0)
-            total = inv.sum(axis=-1, keepdims=True)
-            price = np.where(total < 0, (g * inv).sum(axis=-1, keepdims=True) / np.where(total < 0, total, -1.0), 0.0)
+            total = _sum(inv)
+            price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), 0.0)
             free = active & ~(at_lower & (g < price))
         inv = np.where(free, 1.0 / h, 0.0)
-        total = inv.sum(axis=-1, keepdims=True)
-        price = np.where(total < 0, (g * inv).sum(axis=-1, keepdims=True) / np.where(total < 0, total, -1.0), price)
+        total = _sum(inv)
+        price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), price)
         d = np.where(free, (price - g) * inv, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             room = np.where(d < 0, (x - lower) / -d, np.inf)
         t = np.minimum(1.0, room.min(axis=-1, keepdims=True))
-        ascent = (g * d).sum(axis=-1, keepdims=True)
+        ascent = _sum(g * d)
         done = ascent <= 1e-15 * (1.0 + np.abs(value))
         if np.all(done | ~feasible):
             break
@@ -222,7 +228,7 @@ def _waterfill(users: _Users, lower, active):
                 break
             t = t * 0.5
         x, value = new_x, new_value
-    total = x.sum(axis=-1, keepdims=True)
+    total = _sum(x)
     x = x * np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
     value = np.where(feasible, objective(x), -np.inf)
     return x, value[..., 0], price[..., 0]
@@ -232,8 +238,8 @@ def _candidates(users: _Users, viable, active, x, price, slope):
     """Active sets near ``active``: itself, add the best two outsiders, drop the weakest two, swap."""
     outside = np.where(viable & ~active, slope, -np.inf)
     surplus = np.where(active, users.f(x) - users.q - price[..., None] * x, np.inf)
-    add = np.argsort(-outside, axis=-1)[..., :2]
-    drop = np.argsort(surplus, axis=-1)[..., :2]
+    add = np.argsort(-outside, axis=-1, kind="stable")[..., :2]
+    drop = np.argsort(surplus, axis=-1, kind="stable")[..., :2]
     can_add = np.take_along_axis(outside, add, axis=-1) > -np.inf
     can_drop = np.take_along_axis(surplus, drop, axis=-1) < np.inf
     sets = [active]
@@ -276,7 +282,8 @@ def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, 
     if np.any(alpha[mask] <= 0) or np.any(work[mask] <= 0) or np.any(capacity <= 0):
         raise ValueError("allocate: alpha, work and capacity must be positive")
     users = _Users(
-        theta=alpha * (base_latency - beta), k=alpha * work / capacity[..., None], L=ceiling, q=np.minimum(floor, ceiling)
+        theta=alpha * (base_latency - beta), k=alpha * work / capacity[..., None], L=ceiling,
+        q=np.where(mask, np.minimum(floor, ceiling), 0.0),  # users outside the problem add nothing
     )
     viable, start = _concave_start(users)
     viable &= mask
@@ -298,5 +305,5 @@ def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, 
         value = np.where(improves, np.take_along_axis(values, best[None], 0)[0], value)
     served = active & (users.Q(x) > users.q)
     x = np.where(served, x, 0.0)
-    total = np.where(mask, users.f(x), 0.0).sum(axis=-1)
+    total = _sum(np.where(mask, users.f(x), 0.0))[..., 0]
     return SigmoidalResult(allocation=x * capacity[..., None], value=total, served=served)
