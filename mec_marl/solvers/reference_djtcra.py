@@ -99,7 +99,7 @@ class _Envelope:
         """argmax over [l, u] of envelope - price x."""
         p = self.p
         lo, hi = self.w.copy(), self.u.copy()
-        for _ in range(100):
+        for _ in range(64):
             mid = 0.5 * (lo + hi)
             up = p.df(np.maximum(mid, 1e-300)) > price
             lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
@@ -119,7 +119,7 @@ def _relaxation(p: SigmoidProblem, z, lower, upper):
     finite = env.slope[np.isfinite(env.slope)]
     hi = max(float(p.df(np.maximum(upper, 1e-300)).max()), float(finite.max()) if finite.size else 0.0) * 2 + 1e-300
     lo = 0.0
-    for _ in range(200):
+    for _ in range(120):
         mid = 0.5 * (lo + hi)
         if env.response(mid).sum() > p.capacity:
             lo = mid
