@@ -38,11 +38,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.special import expit, log_expit, logit
+from scipy.special import expit, logit
 
-_BISECTIONS = 60  # per-user bisections: 2^-60 of the bracket
-_PRICE_BISECTIONS = 40  # on log(price)
-_NEWTON = 8  # bracketed Newton steps of a best response
+_ROOT_STEPS = 30  # bracketed Newton steps for inflection and tangent points
+_PRICE_BISECTIONS = 30  # on log(price): the add/drop search absorbs what is left
+_NEWTON = 5  # bracketed Newton steps of a best response, warm-started
 _WATERFILL = 40  # projected Newton iterations
 _TINY = 1e-12
 
@@ -73,8 +73,8 @@ class _Users:
     q: np.ndarray
 
     def Q(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(x > 0, self.L * expit(-self.theta - self.k / np.where(x > 0, x, 1.0)), 0.0)
+        pos = x > 0
+        return np.where(pos, self.L * expit(-self.theta - self.k / np.where(pos, x, 1.0)), 0.0)
 
     def f(self, x):
         return np.maximum(self.q, self.Q(x))
@@ -102,19 +102,28 @@ def _sum(a):
     return np.cumsum(a, axis=-1)[..., -1:]
 
 
-def _bisect(fun, lo, hi, iterations=_BISECTIONS):
-    """Root of a decreasing-then-negative ``fun`` on [lo, hi] (fun(lo) >= 0 >= fun(hi)), elementwise."""
+def _newton_root(fun, lo, hi, iterations=_ROOT_STEPS):
+    """Root of a decreasing ``fun`` (value, derivative) on [lo, hi] with fun(lo) >= 0 >= fun(hi),
+    elementwise: Newton steps kept inside a shrinking bracket (bisection when a step leaves it)."""
+    x = 0.5 * (lo + hi)
     for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        up = fun(mid) > 0
-        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
-    return 0.5 * (lo + hi)
+        value, slope = fun(x)
+        up = value > 0
+        lo, hi = np.where(up, x, lo), np.where(up, hi, x)
+        step = x - value / np.where(slope < 0, slope, -np.inf)
+        x = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
+    return x
 
 
 def inflection_point(theta, k):
     """Inflection of x -> expit(-theta - k / x): ``x = v k / 2`` with ``v = tanh(theta / 2 + 1 / v)``, v in (0, 1)."""
     theta, k = np.broadcast_arrays(np.asarray(theta, float), np.asarray(k, float))
-    v = _bisect(lambda v: np.tanh(0.5 * theta + 1.0 / v) - v, np.full(theta.shape, 1e-300), np.ones(theta.shape))
+
+    def gap(v):  # tanh(theta / 2 + 1 / v) - v: decreasing in v
+        t = np.tanh(0.5 * theta + 1.0 / v)
+        return t - v, -(1.0 - t * t) / (v * v) - 1.0
+
+    v = _newton_root(gap, np.full(theta.shape, 1e-300), np.ones(theta.shape))
     return 0.5 * v * k
 
 
@@ -132,29 +141,37 @@ def _concave_start(users: _Users):
 
 def _tangent(users: _Users, start):
     """Tangent point w in [start, 1] of f's concave envelope from (0, q), and its slope."""
-    def gap(w):
-        return users.dQ(w) * w - (users.f(w) - users.q)
+    def gap(w):  # f'(w) w - (f(w) - q): decreasing on the concave part
+        return users.dQ(w) * w - (users.Q(w) - users.q), users.d2Q(w) * w
 
     lo = np.minimum(start, 1.0)
-    w = _bisect(gap, lo, np.ones_like(lo))
-    w = np.where(gap(np.ones_like(lo)) >= 0, 1.0, w)
+    one = np.ones_like(lo)
+    w = _newton_root(gap, lo, one)
+    w = np.where(gap(one)[0] >= 0, 1.0, w)
     slope = (users.f(w) - users.q) / w
     return w, slope
 
 
-def _best_response(users: _Users, w, slope, price, y):
-    """Maximiser of the concave envelope minus ``price * x`` on [0, 1]; ``y`` warm-starts log x."""
+def _best_response(users: _Users, w, slope, price, y, newton=_NEWTON):
+    """Maximiser of the concave envelope minus ``price * x`` on [0, 1]; ``y`` warm-starts log x.
+
+    On [w, 1] it solves log f'(e^y) = log(price) by Newton in y = log x, kept
+    inside a shrinking bracket (bisection when a step leaves it).
+    """
     lo, hi = np.log(w), np.zeros_like(w)
-    log_price = np.log(price)
+    target = np.log(price) - np.log(users.L * users.k)
     y = np.clip(y, lo, hi)
-    for _ in range(_NEWTON):
-        x = np.exp(y)
-        u = users.k / x
-        s = -users.theta - u
-        residual = np.log(users.L * users.k) + log_expit(s) + log_expit(-s) - 2.0 * y - log_price
-        slope_y = (1.0 - 2.0 * expit(s)) * u - 2.0
-        lo = np.where(residual > 0, y, lo)
-        hi = np.where(residual > 0, hi, y)
+    for _ in range(newton):
+        u = users.k * np.exp(-y)
+        s = users.theta + u  # = -(sigmoid argument); log(e (1 - e)) = -|s| - 2 log(1 + exp(-|s|))
+        a = np.abs(s)
+        ea = np.exp(-a)
+        residual = -a - 2.0 * np.log1p(ea) - 2.0 * y - target
+        tanh_half = (1.0 - ea) / (1.0 + ea) * np.sign(s)  # 1 - 2 expit(-s)
+        slope_y = tanh_half * u - 2.0
+        above = residual > 0
+        lo = np.where(above, y, lo)
+        hi = np.where(above, hi, y)
         step = y - residual / np.minimum(slope_y, -_TINY)
         y = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
     y = np.where(users.dQ(np.ones_like(w)) >= price, 0.0, y)
