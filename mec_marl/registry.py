@@ -27,8 +27,14 @@ class EnvEntry:
 
 
 ENVS: dict[str, EnvEntry] = {
-    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "papers/000_138f3a7c34bc9218.txt"),
-    "djtcra_v0": EnvEntry("djtcra_v0", "mec_marl.envs.djtcra", None, "papers/003_32a234214d73520f.txt"),
+    "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "Li, Nakamura, Takase: Consistency-Preserving Deep Reinforcement Learning for Computation Offloading and Resource Allocation in MEC Environment (CPDRL)"),
+    "djtcra_v0": EnvEntry(
+        "djtcra_v0",
+        "mec_marl.envs.djtcra",
+        None,
+        "Chen, Sun, Yu, Taleb: Joint Task and Computing Resource Allocation in Distributed Edge Computing "
+        "Systems via Multi-Agent Deep Reinforcement Learning (DJTCRA)",
+    ),
 }
 
 

@@ -1,7 +1,7 @@
 """cpdrl_v0 physics against hand-computed values of the CPDRL paper's eq. (1)-(11), (15)-(17).
 
 Every expected value below is written out with plain Python ``math`` from the
-paper's equations (papers/000_138f3a7c34bc9218.txt) and Table I, never by
+paper's equations (CPDRL paper) and Table I, never by
 calling ``mec_marl.physics``; the env is driven through pinned instances
 (``reset(options={"instance": ...})``) and its ``infos`` / rewards /
 observations are compared with them.

@@ -104,8 +104,15 @@ def test_unknown_budget_key_is_named(method):
 def test_budget_needs_steps_and_coerces_strings():
     with pytest.raises(ValueError, match="steps"):
         family.parse_budget({"lambda_c": 0.1})
-    steps, hyper, _ = family.parse_budget({"steps": "40", "lambda_c": "0.5", "hidden_actor": "8,4", "mask_surrogate": "false"})
-    assert (steps, hyper.lambda_c, hyper.hidden_actor, hyper.mask_surrogate) == (40, 0.5, (8, 4), False)
+    plan, hyper = family.parse_budget({"steps": "40", "lambda_c": "0.5", "hidden_actor": "8,4", "mask_surrogate": "false"})
+    assert (plan.steps, hyper.lambda_c, hyper.hidden_actor, hyper.mask_surrogate) == (40, 0.5, (8, 4), False)
+    with pytest.raises(ValueError, match="gamma=1.5"):
+        family.parse_budget({"steps": 10, "gamma": 1.5})
+    with pytest.raises(ValueError, match="preset='bogus'"):
+        sb3.parse_budget({"steps": 10, "preset": "bogus"})
+    # an explicit key overrides the preset's default
+    _, tuned = sb3.parse_budget({"steps": 10, "preset": "tuned", "gamma": 0.5})
+    assert (tuned.gamma, tuned.hidden_critic) == (0.5, family.Hyper().hidden_critic)
 
 
 def test_ste_forward_is_binary_and_gradient_is_the_sigmoids():
@@ -183,12 +190,100 @@ def test_relative_reward_is_monotone_and_clipped():
 
 
 def test_loading_a_foreign_checkpoint_is_refused(tmp_path):
-    import torch
-
-    from baselines.learners import sb3
-
     path = tmp_path / "other.pt"
     torch.save({"format": "something else"}, path)
     for loader in (family.load, sb3.load):
-        with pytest.raises(ValueError, match="not a checkpoint of format"):
+        with pytest.raises(ValueError, match="not a mec-marl checkpoint"):
             loader(str(path))
+
+
+def test_checkpoint_of_another_method_is_refused(trained, tmp_path):
+    path = tmp_path / "cpdrl.pt"
+    trained["cpdrl"].save(path)
+    with pytest.raises(ValueError, match="checkpoint of method 'cpdrl', not 'ste_ddpg'"):
+        family.load(path, method="ste_ddpg")
+    with pytest.raises(ValueError, match="not a Sb3DdpgPolicy"):
+        sb3.load(path)
+
+
+# ------------------------------------------------------------------ toolkit
+def test_split_budget_separates_budget_from_hyper_and_names_unknown_keys():
+    from baselines.learners import common
+
+    class Tiny(common.HyperParams):
+        hidden: common.IntTuple = (4, 4)
+        lr: float = 1e-3
+
+    plan, hyper = common.split_budget({"steps": 5, "progress": False, "hidden": "[8, 2]"}, Tiny)
+    assert (plan.steps, plan.progress, hyper.hidden, hyper.lr) == (5, False, (8, 2), 1e-3)
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['lr_typo'\]"):
+        common.split_budget({"steps": 5, "lr_typo": 1}, Tiny)
+    with pytest.raises(ValueError, match="lr='abc'"):
+        common.split_budget({"steps": 5, "lr": "abc"}, Tiny)
+    with pytest.raises(ValueError, match="frozen"):
+        hyper.lr = 0.5  # hyper-parameters are data: frozen
+
+
+def test_progress_is_off_in_ci_unless_requested(monkeypatch):
+    from baselines.learners import common
+
+    monkeypatch.setenv("CI", "true")
+    assert common.progress_enabled() is False
+    assert common.progress_enabled(True) is True
+    assert common.progress_bar(10, "x").disable
+
+
+def test_seeded_replay_buffer_samples_from_its_generator():
+    from baselines.learners import common
+
+    def filled(seed):
+        buf = common.SeededReplayBuffer(8, obs_dim=3, act_dim=2, rng=np.random.default_rng(seed))
+        for i in range(12):  # wraps around: the oldest 4 are overwritten
+            buf.add_transition(np.full(3, i), np.full(2, -0.5), float(i), np.full(3, i + 1), i % 5 == 0)
+        return buf
+
+    buf = filled(0)
+    assert len(buf) == 8
+    np.random.seed(123)  # numpy's global generator must not matter
+    a = buf.sample(16)
+    np.random.seed(456)
+    b = filled(0).sample(16)
+    for x, y in zip(a, b):
+        if x is not None:
+            np.testing.assert_array_equal(x.numpy(), y.numpy())
+    # each sampled transition is one that was stored, with its own reward and next observation
+    obs, rew, nxt = a.observations.numpy(), a.rewards.numpy()[:, 0], a.next_observations.numpy()
+    assert set(rew.tolist()) <= set(range(4, 12))
+    np.testing.assert_array_equal(obs[:, 0], rew)
+    np.testing.assert_array_equal(nxt[:, 0], rew + 1)
+    np.testing.assert_array_equal(a.dones.numpy()[:, 0], (rew % 5 == 0).astype(np.float32))
+
+
+def test_torch_threads_restores_the_count():
+    from baselines.learners import common
+
+    before = torch.get_num_threads()
+    with common.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_nets_shapes_and_centralised_critic_checks_the_joint_action():
+    from baselines.learners import nets
+
+    torch.manual_seed(0)
+    actor = nets.MlpActor(5, 3, (8,))
+    out = actor(torch.randn(4, 5) * 100).detach()
+    assert out.shape == (4, 3) and float(out.abs().max()) <= 1.0
+    assert nets.MlpCritic(5, 3, (8,))(torch.randn(4, 5), out).shape == (4, 1)
+    critic = nets.CentralisedCritic(state_dim=6, action_dims=(2, 3), hidden=(8, 8))
+    state, a1, a2 = torch.randn(4, 6), torch.randn(4, 2), torch.randn(4, 3)
+    q = critic(state, [a1, a2])
+    assert q.shape == (4, 1)
+    torch.testing.assert_close(q, critic(state, torch.cat([a1, a2], dim=-1)))
+    with pytest.raises(ValueError, match="joint action dims"):
+        critic(state, [a2, a1])
+    with pytest.raises(ValueError, match="expects 5"):
+        critic(state, torch.randn(4, 4))
+    x = torch.arange(12.0).reshape(2, 6)
+    torch.testing.assert_close(nets.from_per_device(nets.per_device(x, 3)), x)

@@ -1,6 +1,7 @@
 """Tests of mec_marl.solvers.allocation against independent references.
 
-References never reuse the module's closed forms: cvxpy for the square-root
+The references (:mod:`mec_marl.solvers.reference`, shared with the
+benchmark) never reuse the module's closed forms: cvxpy for the square-root
 rule, a dense grid plus bounded Brent for the local CPU frequency, and for the
 offloaders' bandwidth/power a nested brute force (grid + golden section over
 the power for a given bandwidth, grid + Brent over the bandwidth split) for
@@ -18,13 +19,12 @@ from __future__ import annotations
 
 import time
 
-import cvxpy as cp
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import minimize, minimize_scalar
 
+from mec_marl.solvers import reference
 from mec_marl.solvers.allocation import (
     local_cpu_cost,
     local_cpu_optimum,
@@ -64,102 +64,16 @@ def edge_delay(offload, D, C):
 
 
 def user_cost(b, p, D, g, Te, wl, we, wt, tau):
-    """(wl + we p) T^t + wt max(0, T^t + T^e - tau), T^t = D / (b log2(1 + p g / sigma^2))."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = D / (b * np.log2(1.0 + p * g / SIGMA2))
-    return (wl + we * p) * t + wt * np.maximum(0.0, t + Te - tau)
+    return reference.offload_user_cost(b, p, D, g, Te, SIGMA2, wl, we, tau, wt)
 
 
-def _golden(fun, lo, hi, iters=80):
-    """Plain vectorised golden section (re-evaluates both interior points; simple and safe)."""
-    r = (np.sqrt(5.0) - 1.0) / 2.0
-    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
-    for _ in range(iters):
-        x1, x2 = hi - r * (hi - lo), lo + r * (hi - lo)
-        left = fun(x1) <= fun(x2)
-        hi = np.where(left, x2, hi)
-        lo = np.where(left, lo, x1)
-    x = 0.5 * (lo + hi)
-    return x, fun(x)
-
-
-P_GRID = P_MAX * np.logspace(-7, 0, 401)
-
-
-def ref_user_value(b, D, g, Te, wl, we, wt, tau):
-    """min over p in (0, P_max] of user_cost for a given bandwidth (elementwise).
-
-    For a fixed b the cost is unimodal in p (convex in the upload time, which is
-    monotone in p): dense log grid, then golden section in the grid bracket.
-    """
-    b, D, g, Te = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (b, D, g, Te)))
-    cost = user_cost(b[..., None], P_GRID, D[..., None], g[..., None], Te[..., None], wl, we, wt, tau)
-    k = np.argmin(cost, axis=-1)
-    lo = P_GRID[np.maximum(k - 1, 0)]
-    hi = P_GRID[np.minimum(k + 1, P_GRID.size - 1)]
-    p, c = _golden(lambda q: user_cost(b, q, D, g, Te, wl, we, wt, tau), lo, hi, iters=70)
-    c_grid = np.take_along_axis(cost, k[..., None], axis=-1)[..., 0]
-    better = c_grid < c
-    return np.where(better, c_grid, c), np.where(better, P_GRID[k], p)
+def ref_offload(D, g, Te, wl, we, wt, tau, rng=None, starts=1):
+    """The reference optimum of one row's offloaders (best of multi-start SLSQP and, for 1-2, brute force)."""
+    return reference.offload_reference(D, g, Te, B_TOT, P_MAX, SIGMA2, wl, we, tau, wt, rng=rng, starts=starts)[0]
 
 
 def ref_nested(D, g, Te, wl, we, wt, tau):
-    """Brute-force optimum for 1 or 2 offloaders: b = B, or the best split beta B / (1 - beta) B."""
-    m = len(D)
-    if m == 1:
-        return float(ref_user_value(B_TOT, D, g, Te, wl, we, wt, tau)[0][0])
-    assert m == 2
-
-    def total(beta):
-        beta = np.asarray(beta, dtype=float)
-        v1 = ref_user_value(beta * B_TOT, D[0], g[0], Te[0], wl, we, wt, tau)[0]
-        v2 = ref_user_value((1.0 - beta) * B_TOT, D[1], g[1], Te[1], wl, we, wt, tau)[0]
-        return v1 + v2
-
-    grid = np.linspace(0.0, 1.0, 201)[1:-1]
-    vals = total(grid)
-    k = int(np.argmin(vals))
-    lo, hi = grid[max(k - 1, 0)] if k > 0 else 1e-9, grid[k + 1] if k + 1 < grid.size else 1 - 1e-9
-    res = minimize_scalar(lambda x: float(total(x)), bounds=(lo, hi), method="bounded",
-                          options={"xatol": 1e-12, "maxiter": 500})
-    return float(min(res.fun, vals[k]))
-
-
-def ref_slsqp(D, g, Te, wl, we, wt, tau, rng, starts=6):
-    """Multi-start SLSQP on the smooth epigraph form (variables b/B, p/P_max, tardiness s).
-
-    min sum (wl + we p) t_n + wt s_n  s.t.  s_n >= t_n + T^e_n - tau, s_n >= 0, sum b <= B.
-    The best point is polished: bandwidths scaled to use all of B, each power
-    re-optimised for its bandwidth with ref_user_value (both only lower the cost).
-    """
-    m = len(D)
-
-    def times(z):
-        b, p = z[:m] * B_TOT, z[m:2 * m] * P_MAX
-        return D / (b * np.log2(1.0 + p * g / SIGMA2)), p
-
-    def obj(z):
-        t, p = times(z)
-        return float(np.sum((wl + we * p) * t) + wt * np.sum(z[2 * m:]))
-
-    cons = [
-        {"type": "ineq", "fun": lambda z: z[2 * m:] - (times(z)[0] + Te - tau)},
-        {"type": "ineq", "fun": lambda z: 1.0 - np.sum(z[:m])},
-    ]
-    bounds = [(1e-9, 1.0)] * (2 * m) + [(0.0, None)] * m
-    best = np.inf
-    for s in range(starts):
-        x0 = np.full(m, 1.0 / m) if s == 0 else rng.dirichlet(np.ones(m))
-        y0 = np.full(m, 0.05) if s == 0 else np.exp(rng.uniform(np.log(1e-3), 0.0, m))
-        z0 = np.concatenate([x0, y0, np.zeros(m)])
-        z0[2 * m:] = np.maximum(0.0, times(z0)[0] + Te - tau) + 0.01
-        res = minimize(obj, z0, method="SLSQP", bounds=bounds, constraints=cons,
-                       options={"ftol": 1e-15, "maxiter": 2000})
-        x = np.clip(res.x[:m], 1e-12, None)
-        b = x / x.sum() * B_TOT
-        val = float(np.sum(ref_user_value(b, D, g, Te, wl, we, wt, tau)[0]))
-        best = min(best, val)
-    return best
+    return reference.offload_brute_force(D, g, Te, B_TOT, P_MAX, SIGMA2, wl, we, tau, wt)[0]
 
 
 def sample_rows(rng, n_rows, n, max_off):
@@ -186,12 +100,7 @@ def test_sqrt_shares_matches_cvxpy():
         x = sqrt_shares(w, total, mask)
         assert np.all(x[~mask] == 0)
         assert np.isclose(x.sum(), total, rtol=1e-12)
-        # cvxpy in scaled units (x / total, w / max w); the objective is compared in SI units
-        wm = w[mask] / w[mask].max()
-        xs = cp.Variable(int(mask.sum()))
-        prob = cp.Problem(cp.Minimize(cp.sum(cp.multiply(wm, cp.inv_pos(xs)))), [cp.sum(xs) == 1])
-        prob.solve()
-        x_ref = np.maximum(xs.value, 1e-12) * total
+        x_ref = reference.sqrt_shares_cvxpy(w[mask], total)
         ours = np.sum(w[mask] / x[mask])
         ref = np.sum(w[mask] / x_ref)
         assert ours <= ref * (1 + 1e-4)
@@ -252,7 +161,7 @@ def test_shares_errors(fn):
 # local CPU frequency
 # --------------------------------------------------------------------------- #
 def _local_cost_ref(c, f, wl, we, wt, tau):
-    return wl * c / f + we * KAPPA * c * f**2 + wt * np.maximum(0.0, c / f - tau)
+    return reference.local_cost(c, f, KAPPA, wl, we, tau, wt)
 
 
 def test_local_cpu_optimum_matches_brute_force_all_regimes():
@@ -277,19 +186,11 @@ def test_local_cpu_optimum_matches_brute_force_all_regimes():
 
     regimes = set()
     worst = 0.0
+    f_refs, c_refs = reference.local_cpu_reference(c, fmax, KAPPA, wl, we, tau, wt)
     for i in range(m):
-        fun = lambda x, i=i: float(_local_cost_ref(c[i], x * 1e9, wl[i], we[i], wt[i], tau[i]))  # noqa: E731
-        grid = np.linspace(fmax[i] / 1e9 / 4000, fmax[i] / 1e9, 4000)
-        vals = _local_cost_ref(c[i], grid * 1e9, wl[i], we[i], wt[i], tau[i])
-        k = int(np.argmin(vals))
-        lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
-        res = minimize_scalar(fun, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13})
-        f_ref, c_ref = (res.x, res.fun) if res.fun < vals[k] else (grid[k], vals[k])
-        if fun(hi) <= c_ref:
-            f_ref, c_ref = hi, fun(hi)
+        f_ref, c_ref = f_refs[i], c_refs[i]
         assert ours[i] <= c_ref * (1 + 1e-9), (i, ours[i], c_ref)
         worst = max(worst, abs(ours[i] - c_ref) / c_ref)
-        f_ref *= 1e9
         if f_ref >= fmax[i] * (1 - 1e-7):
             regimes.add("clipped")
         elif c[i] / f_ref < tau[i] * (1 - 1e-6):
@@ -357,9 +258,7 @@ def test_offload_resources_matches_references(variant):
         for r in range(rows.shape[0]):
             idx = np.flatnonzero(rows[r])
             args = (D[idx], g[idx], Te[r, idx], 1.0, 1.0, 1.0, tau)
-            ref = ref_slsqp(*args, rng, starts=4 if idx.size > 1 else 1)
-            if idx.size <= 2:
-                ref = min(ref, ref_nested(*args))
+            ref = ref_offload(*args, rng, starts=4 if idx.size > 1 else 1)
             assert ours[r] <= ref * (1 + 1e-5), (variant, inst, r, ours[r], ref)
             assert ours[r] >= ref * (1 - 1e-3), (variant, inst, r, ours[r], ref)
             worst_gap = max(worst_gap, (ours[r] - ref) / ref)
@@ -390,9 +289,7 @@ def test_offload_resources_kink_rows_match_references(variant):
     for r in kink_rows[:6]:
         idx = np.flatnonzero(rows[r])
         args = (D[idx], g[idx], Te[r, idx], 1.0, 1.0, 1.0, tau)
-        ref = ref_slsqp(*args, rng, starts=4 if idx.size > 1 else 1)
-        if idx.size <= 2:
-            ref = min(ref, ref_nested(*args))
+        ref = ref_offload(*args, rng, starts=4 if idx.size > 1 else 1)
         assert ours[r] <= ref * (1 + 1e-5), (r, ours[r], ref)
         assert ours[r] >= ref * (1 - 1e-3), (r, ours[r], ref)
         worst = max(worst, (ours[r] - ref) / ref)
@@ -407,10 +304,8 @@ def test_no_tardiness_is_sqrt_rule_with_best_power():
     Te = edge_delay(rows, D, C)
     for wl, we in [(1.0, 1.0), (1.0, 0.1), (2.0, 5.0)]:
         b, p, _ = _solve_rows(rows, D, g, Te, TAU, wl, we, 0.0)
-        p_ref = np.empty(8)
-        for i in range(8):
-            h = lambda q, i=i: (wl + we * q) / np.log2(1 + q * g[i] / SIGMA2)  # noqa: E731
-            p_ref[i] = minimize_scalar(h, bounds=(1e-9, P_MAX), method="bounded", options={"xatol": 1e-14}).x
+        # without tardiness the best power minimises (wl + we p) / log2(1 + p g / sigma^2), whatever b
+        _, p_ref = reference.best_power(B_TOT, D, g, 0.0, P_MAX, SIGMA2, wl, we, TAU, 0.0)
         np.testing.assert_allclose(p[rows], np.broadcast_to(p_ref, rows.shape)[rows], rtol=1e-6)
         c = (wl + we * p_ref) * D / np.log2(1 + p_ref * g / SIGMA2)
         np.testing.assert_allclose(b, sqrt_shares(np.broadcast_to(c, rows.shape), B_TOT, rows), rtol=1e-9)

@@ -9,7 +9,7 @@ offload decision and resources is executed) and
 output at 0 (eq. 15's forward pass); the actor itself has no STE, no masks and
 no consistency loss.
 
-Hyper-parameters (:data:`DEFAULTS`; every key can be passed in ``budget``):
+Hyper-parameters (:class:`Sb3DdpgHyper`; every key can be passed in ``budget``):
 Table I as printed -- networks (24, 16) for pi and qf, learning rate 1e-4,
 Gaussian action noise sigma 1.0 (SB3's ``NormalActionNoise``), tau 0.005,
 gamma 0.85, batch 64, buffer 1e5 -- with ``learning_starts`` 500 (SB3 acts
@@ -28,45 +28,34 @@ observations.
 from __future__ import annotations
 
 import math
+import os
 import time
+from typing import Literal, Mapping
 
 import gymnasium
 import numpy as np
-import torch
+from pydantic import Field, model_validator
 from stable_baselines3 import DDPG
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
 
 import mec_marl
 from baselines.learners import cpdrl as family
+from baselines.learners.common import (
+    Budget,
+    HyperParams,
+    IntTuple,
+    LearnedPolicy,
+    progress_bar,
+    resolve_seed,
+    split_budget,
+    torch_threads,
+)
 from mec_marl.adapters.gymnasium import SingleAgentEnv
 
 ENV_ID = "cpdrl_v0"
 AGENT = "scheduler"
 VARIANT_ENV = {"consistency": "none", "consistency_bonus_weight": 0.0}
-CHECKPOINT_FORMAT = "mec_marl.baselines.learners.sb3/1"
-
-# Table I as printed.
-DEFAULTS = {
-    "hidden_actor": (24, 16),
-    "hidden_critic": (24, 16),
-    "learning_rate": 1e-4,
-    "noise_std": 1.0,
-    "noise_final_std": 1.0,
-    "noise_decay_fraction": 0.0,
-    "tau": 0.005,
-    "gamma": 0.85,
-    "batch_size": 64,
-    "buffer_size": 100_000,
-    "learning_starts": 500,
-    "train_freq": 1,
-    "gradient_steps": 1,
-    "reward_transform": "none",
-    "reward_clip": 2.0,
-    "obs_transform": "none",
-    "episode_steps": 0,
-}
-BUDGET_KEYS = ("steps", "progress", "preset") + tuple(DEFAULTS)
 PRESETS = ("paper", "tuned")
 
 
@@ -74,7 +63,6 @@ def tuned_defaults() -> dict:
     """The hand-written family's default settings translated to SB3's arguments."""
     h = family.Hyper()
     return {
-        **DEFAULTS,
         "hidden_actor": tuple(h.hidden_actor),
         "hidden_critic": tuple(h.hidden_critic),
         "learning_rate": h.critic_lr,
@@ -90,21 +78,43 @@ def tuned_defaults() -> dict:
     }
 
 
-def parse_budget(budget: dict | None) -> tuple[int, dict, bool]:
-    """``{"steps": N, "preset": ..., <DEFAULTS key>: value}`` -> ``(steps, settings, progress)``."""
-    steps, progress, budget = family.split_budget(budget, BUDGET_KEYS)
-    preset = budget.pop("preset", "paper")
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; allowed: {list(PRESETS)}")
-    settings = dict(DEFAULTS if preset == "paper" else tuned_defaults())
-    for key, value in budget.items():
-        settings[key] = family.coerce_like(settings[key], value)
-    if settings["reward_transform"] not in family.REWARD_TRANSFORMS:
-        raise ValueError(f"reward_transform must be one of {list(family.REWARD_TRANSFORMS)}, got {settings['reward_transform']!r}")
-    if settings["obs_transform"] not in family.OBS_TRANSFORMS:
-        raise ValueError(f"obs_transform must be one of {list(family.OBS_TRANSFORMS)}, got {settings['obs_transform']!r}")
-    settings["preset"] = preset
-    return steps, settings, progress
+class Sb3DdpgHyper(HyperParams):
+    """SB3 DDPG's settings; the defaults are Table I as printed (``preset="paper"``).
+
+    ``preset="tuned"`` starts from :func:`tuned_defaults` instead; keys given
+    explicitly override either preset.
+    """
+
+    preset: Literal["paper", "tuned"] = "paper"
+    hidden_actor: IntTuple = (24, 16)
+    hidden_critic: IntTuple = (24, 16)
+    learning_rate: float = Field(1e-4, gt=0)
+    noise_std: float = Field(1.0, ge=0)
+    noise_final_std: float = Field(1.0, ge=0)
+    noise_decay_fraction: float = Field(0.0, ge=0, le=1)
+    tau: float = Field(0.005, gt=0, le=1)
+    gamma: float = Field(0.85, ge=0, lt=1)
+    batch_size: int = Field(64, ge=1)
+    buffer_size: int = Field(100_000, ge=1)
+    learning_starts: int = Field(500, ge=0)
+    train_freq: int = Field(1, ge=1)
+    gradient_steps: int = Field(1, ge=1)
+    reward_transform: Literal["relative", "symlog", "none"] = "none"
+    reward_clip: float = Field(2.0, gt=0)
+    obs_transform: Literal["tasks", "log", "none"] = "none"
+    episode_steps: int = Field(0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_defaults(cls, data):
+        if isinstance(data, Mapping) and data.get("preset") == "tuned":
+            return {**tuned_defaults(), **data}
+        return data
+
+
+def parse_budget(budget: Mapping | None) -> tuple[Budget, Sb3DdpgHyper]:
+    """``{"steps": N, "progress": ..., "preset": ..., <setting>: value}`` -> ``(Budget, Sb3DdpgHyper)``."""
+    return split_budget(budget, Sb3DdpgHyper)
 
 
 class _Transforms(gymnasium.Wrapper):
@@ -157,87 +167,75 @@ class DecayingNormalNoise(ActionNoise):
         return f"DecayingNormalNoise(start={self.start}, final={self.final}, decay_steps={self.decay_steps})"
 
 
-class Sb3DdpgPolicy:
-    """A trained SB3 DDPG model as a :class:`~baselines.policy.Policy` (deterministic ``predict``)."""
+class Sb3DdpgPolicy(LearnedPolicy):
+    """A trained SB3 DDPG model as a :class:`~baselines.policy.Policy` (deterministic ``predict``).
+
+    The checkpoint holds the SB3 policy's state dict, the settings, env_kwargs and history.
+    """
 
     name = "ddpg"
 
-    def __init__(self, model, settings: dict, env_kwargs: dict, n: int, history: dict | None = None, seed=None):
+    def __init__(self, model, hyper: Sb3DdpgHyper, env_kwargs: dict, n: int, history: dict | None = None, seed=None):
         self.model = model
-        self.settings = dict(settings)
+        self.hyper = hyper
         self.env_kwargs = dict(env_kwargs)
         self.env_options = dict(VARIANT_ENV)  # no masks: evaluated as trained
         self.n = int(n)
         self.history = history or {}
         self.seed = seed
 
-    def reset(self, env, seed=None) -> None:
-        """Nothing to prepare: the actor is deterministic and reads only observations."""
-
     def predict(self, obs: np.ndarray) -> np.ndarray:
-        x = family.transform_obs(obs, self.n, self.settings["obs_transform"])
+        x = family.transform_obs(obs, self.n, self.hyper.obs_transform)
         action, _ = self.model.predict(x, deterministic=True)
         return np.clip(np.asarray(action, dtype=np.float32), -1.0, 1.0)
 
-    def act(self, observations: dict, env) -> dict:
-        return {agent: self.predict(observations[agent]) for agent in env.agents}
-
-    def save(self, path: str) -> None:
-        """One file: the SB3 policy's state dict, the settings, env_kwargs and history."""
-        settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.settings.items()}
-        torch.save(
-            {
-                "format": CHECKPOINT_FORMAT,
-                "settings": settings,
-                "env_kwargs": self.env_kwargs,
-                "n": self.n,
-                "seed": self.seed,
-                "policy": self.model.policy.state_dict(),
-                "history": self.history,
-            },
-            path,
-        )
+    def checkpoint_state(self) -> dict:
+        return {
+            "hyper": self.hyper.as_dict(),
+            "env_kwargs": self.env_kwargs,
+            "n": self.n,
+            "seed": self.seed,
+            "policy": self.model.policy.state_dict(),
+            "history": self.history,
+        }
 
     @classmethod
-    def load(cls, path: str) -> "Sb3DdpgPolicy":
-        ckpt = family.read_checkpoint(path, CHECKPOINT_FORMAT)
-        settings = dict(ckpt["settings"])
-        for key in ("hidden_actor", "hidden_critic"):
-            settings[key] = tuple(settings[key])
-        shell = {**settings, "buffer_size": 1}  # no training after loading: skip the 1e5-row replay buffer
-        model = _make_model(_make_env(ckpt["env_kwargs"], settings), shell, seed=ckpt.get("seed"), noise=None)
-        model.policy.load_state_dict(ckpt["policy"])
-        return cls(model, settings, ckpt["env_kwargs"], ckpt["n"], ckpt.get("history"), ckpt.get("seed"))
+    def from_checkpoint_state(cls, state: dict) -> "Sb3DdpgPolicy":
+        hyper = Sb3DdpgHyper(**state["hyper"])
+        shell = hyper.model_copy(update={"buffer_size": 1})  # no training after loading: skip the 1e5-row buffer
+        model = _make_model(_make_env(state["env_kwargs"], hyper), shell, seed=state.get("seed"), noise=None)
+        model.policy.load_state_dict(state["policy"])
+        return cls(model, hyper, state["env_kwargs"], state["n"], state.get("history"), state.get("seed"))
 
 
-def load(path: str) -> Sb3DdpgPolicy:
+def load(path: str | os.PathLike, method: str | None = None) -> Sb3DdpgPolicy:
     """Load a policy saved by :meth:`Sb3DdpgPolicy.save` (the registry's loader)."""
-    return Sb3DdpgPolicy.load(path)
+    return Sb3DdpgPolicy.load(path, method=method)
 
 
-def _make_env(env_kwargs: dict, settings: dict, episode_steps: int = 0) -> gymnasium.Env:
+def _make_env(env_kwargs: dict, hyper: Sb3DdpgHyper, episode_steps: int = 0) -> gymnasium.Env:
     kwargs = dict(env_kwargs)
     if episode_steps > 0:
         kwargs["max_cycles"] = int(episode_steps)
     base = SingleAgentEnv(mec_marl.make(ENV_ID, **kwargs))
     n = base.parallel_env.config.n_devices
-    return _Transforms(base, n, settings["obs_transform"], settings["reward_transform"], settings["reward_clip"])
+    return _Transforms(base, n, hyper.obs_transform, hyper.reward_transform, hyper.reward_clip)
 
 
-def _make_model(env, settings: dict, seed, noise):
+def _make_model(env, hyper: Sb3DdpgHyper, seed, noise):
     return DDPG(
         "MlpPolicy",
         env,
-        learning_rate=settings["learning_rate"],
-        buffer_size=int(settings["buffer_size"]),
-        learning_starts=int(settings["learning_starts"]),
-        batch_size=int(settings["batch_size"]),
-        tau=settings["tau"],
-        gamma=settings["gamma"],
-        train_freq=int(settings["train_freq"]),
-        gradient_steps=int(settings["gradient_steps"]),
+        learning_rate=hyper.learning_rate,
+        buffer_size=hyper.buffer_size,
+        learning_starts=hyper.learning_starts,
+        batch_size=hyper.batch_size,
+        tau=hyper.tau,
+        gamma=hyper.gamma,
+        train_freq=hyper.train_freq,
+        gradient_steps=hyper.gradient_steps,
         action_noise=noise,
-        policy_kwargs={"net_arch": {"pi": list(settings["hidden_actor"]), "qf": list(settings["hidden_critic"])}},
+        policy_kwargs={"net_arch": {"pi": list(hyper.hidden_actor), "qf": list(hyper.hidden_critic)}},
         seed=seed,
         device="cpu",
         verbose=0,
@@ -251,62 +249,57 @@ def training_env_kwargs(env_kwargs: dict | None) -> dict:
     return out
 
 
-def train(env_kwargs: dict | None, seed: int | None, budget: dict, progress: bool = False) -> Sb3DdpgPolicy:
+class _Record(BaseCallback):
+    """Algorithm 1 line 18: record each episode's best and final objective; advance the progress bar."""
+
+    def __init__(self, history: dict, bar):
+        super().__init__()
+        self.history, self.bar = history, bar
+        self.best, self.reward = math.inf, 0.0
+
+    def _on_step(self) -> bool:
+        info = self.locals["infos"][0]
+        self.best = min(self.best, info["objective"])
+        self.reward += float(self.locals["rewards"][0])
+        if self.locals["dones"][0]:
+            self.history["best_objective"].append(float(self.best))
+            self.history["final_objective"].append(float(info["objective"]))
+            self.history["episode_reward"].append(self.reward)
+            self.best, self.reward = math.inf, 0.0
+            if len(self.history["final_objective"]) % 50 == 0:
+                self.bar.set_postfix(objective=f"{np.mean(self.history['final_objective'][-50:]):.4g}")
+        self.bar.update(1)
+        return True
+
+
+def train(env_kwargs: dict | None, seed: int | None, budget: Mapping, progress: bool | None = None) -> Sb3DdpgPolicy:
     """Train SB3 DDPG for ``budget["steps"]`` env steps; returns the deterministic policy.
 
     Unknown budget keys raise ``ValueError``. ``seed`` goes to SB3 (torch,
     numpy, the env's first reset) and to the action noise; the same seed gives
     the same policy. Training runs on one torch thread.
     """
-    steps, settings, budget_progress = parse_budget(budget)
-    progress = progress or budget_progress
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**31))
-    seed = int(seed)
+    plan, hyper = parse_budget(budget)
+    steps = plan.steps
+    seed = resolve_seed(seed)
     kwargs = training_env_kwargs(env_kwargs)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        env = _make_env(kwargs, settings, int(settings["episode_steps"]))
+    with torch_threads(1):
+        env = _make_env(kwargs, hyper, hyper.episode_steps)
         n = env.unwrapped.parallel_env.config.n_devices
         dim = env.action_space.shape[0]
-        if settings["noise_decay_fraction"] > 0:
-            noise = DecayingNormalNoise(dim, settings["noise_std"], settings["noise_final_std"],
-                                        settings["noise_decay_fraction"] * steps, seed)
+        if hyper.noise_decay_fraction > 0:
+            noise = DecayingNormalNoise(dim, hyper.noise_std, hyper.noise_final_std,
+                                        hyper.noise_decay_fraction * steps, seed)
         else:  # Table I: constant Gaussian noise, std 1.0 (SB3 seeds numpy's global generator)
-            noise = NormalActionNoise(mean=np.zeros(dim), sigma=settings["noise_std"] * np.ones(dim))
-        model = _make_model(env, settings, seed, noise)
+            noise = NormalActionNoise(mean=np.zeros(dim), sigma=hyper.noise_std * np.ones(dim))
+        model = _make_model(env, hyper, seed, noise)
         history = {"best_objective": [], "final_objective": [], "episode_reward": []}
         start = time.perf_counter()
-
-        class _Record(BaseCallback):
-            """Algorithm 1 line 18: record each episode's best and final objective."""
-
-            def __init__(self):
-                super().__init__()
-                self.best, self.reward = math.inf, 0.0
-
-            def _on_step(self) -> bool:
-                info = self.locals["infos"][0]
-                self.best = min(self.best, info["objective"])
-                self.reward += float(self.locals["rewards"][0])
-                if self.locals["dones"][0]:
-                    history["best_objective"].append(float(self.best))
-                    history["final_objective"].append(float(info["objective"]))
-                    history["episode_reward"].append(self.reward)
-                    self.best, self.reward = math.inf, 0.0
-                    if progress and len(history["final_objective"]) % 50 == 0:
-                        recent = history["final_objective"][-50:]
-                        print(f"[ddpg] step {self.num_timesteps}/{steps}  final objective (last 50 ep.) "
-                              f"{np.mean(recent):.4g}  {time.perf_counter() - start:.1f} s", flush=True)
-                return True
-
-        model.learn(total_timesteps=steps, callback=_Record())
+        with progress_bar(steps, "ddpg", plan.progress if progress is None else progress) as bar:
+            model.learn(total_timesteps=steps, callback=_Record(history, bar))
         history["train_time_s"] = time.perf_counter() - start
         history["steps"] = steps
-    finally:
-        torch.set_num_threads(threads)
-    return Sb3DdpgPolicy(model, settings, kwargs, n, history, seed)
+    return Sb3DdpgPolicy(model, hyper, kwargs, n, history, seed)
 
 
 def build_ddpg(env_id, env_kwargs, seed, budget):

@@ -403,34 +403,43 @@ def decode_action(action: np.ndarray, instance: CpdrlInstance, config: CpdrlConf
     then the over-use rescale; 0 where unused), ``consistent`` (bool per UTD,
     eq. 11) and ``bandwidth_overuse`` (of the request: what the reward charges).
     """
-    scale = instance.resource_scale if instance.resource_scale is not None else resource_scale(instance, config)
     action = np.asarray(action, dtype=float)
-    raw = action.reshape(action.shape[:-1] + (4, scale.shape[-1]))
-    offload = consistency.binarise(raw[..., 0, :])  # eq. 15
-    requested = (raw[..., 1:, :] + 1.0) * (0.5 * scale)  # rows: b, f, p
-    use = consistency.usage_mask(offload)  # rows: offload, local, offload
-    if config.consistency == "mask":  # eq. 16
-        requested = requested * use
-    used = requested > config.consistency_tolerance * scale
-    consistent = consistency.consistent(offload, used[..., 0, :], used[..., 1, :], used[..., 2, :])  # eq. 11
-    overuse = np.maximum(requested[..., 0, :].sum(axis=-1) / config.bandwidth - 1.0, 0.0)
+    n, f_max = instance.n, instance.f_max
+    bandwidth, p_max = config.bandwidth, config.p_max
+    a_raw, b_raw, f_raw, p_raw = (action[..., k * n : (k + 1) * n] for k in range(4))
+    offload = consistency.binarise(a_raw)  # eq. 15
+    on = offload.astype(float)  # 0/1 masks: cheaper than np.where on large batches
+    off = 1.0 - on
+    b_req = (b_raw + 1.0) * (0.5 * bandwidth)
+    f_req = (f_raw + 1.0) * (0.5 * f_max)
+    p_req = (p_raw + 1.0) * (0.5 * p_max)
+    if config.consistency == "mask":  # eq. 16: offloaders use (b, p), local UTDs f
+        b_req, f_req, p_req = b_req * on, f_req * off, p_req * on
+    tol = config.consistency_tolerance
+    consistent = consistency.consistent(  # eq. 11
+        offload, b_req > tol * bandwidth, f_req > tol * f_max, p_req > tol * p_max
+    )
+    overuse = np.maximum(b_req.sum(axis=-1) * (1.0 / bandwidth) - 1.0, 0.0)
     # Floors first, so that the rescale below bounds what is transmitted (C2).
-    floored = np.maximum(requested, config.min_resource_fraction * scale)
-    executed = floored * use
+    floor = config.min_resource_fraction
+    b_floored = np.maximum(b_req, floor * bandwidth)
+    exec_b = b_floored * on
+    exec_f = np.maximum(f_req, floor * f_max) * off
+    exec_p = np.maximum(p_req, floor * p_max) * on
     if config.bandwidth_overuse == "rescale":
         # A local UTD keeps the band it was given (consistency="none"), though it does not transmit.
-        held = np.where(offload, floored[..., 0, :], requested[..., 0, :]).sum(axis=-1)
-        over = held > config.bandwidth
+        held = (exec_b + b_req * off).sum(axis=-1)
+        over = held > bandwidth
         if over.any():
-            executed[..., 0, :] *= np.where(over, config.bandwidth / np.where(over, held, 1.0), 1.0)[..., None]
+            exec_b = exec_b * np.where(over, bandwidth / np.where(over, held, 1.0), 1.0)[..., None]
     return {
         "offload": offload,
-        "bandwidth": requested[..., 0, :],
-        "cpu_freq": requested[..., 1, :],
-        "power": requested[..., 2, :],
-        "exec_bandwidth": executed[..., 0, :],
-        "exec_cpu_freq": executed[..., 1, :],
-        "exec_power": executed[..., 2, :],
+        "bandwidth": b_req,
+        "cpu_freq": f_req,
+        "power": p_req,
+        "exec_bandwidth": exec_b,
+        "exec_cpu_freq": exec_f,
+        "exec_power": exec_p,
         "consistent": consistent,
         "bandwidth_overuse": overuse,
     }

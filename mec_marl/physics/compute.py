@@ -1,4 +1,4 @@
-"""Computation: local and edge execution latency and energy.
+"""Computation: local execution latency and energy, and the edge server's equal CPU split.
 
 All functions broadcast over users and take SI inputs (bits, cycles/bit, Hz).
 """
@@ -29,18 +29,6 @@ def equal_share(offload, edge_capacity: float):
     shaped to broadcast against it."""
     k = np.asarray(offload, dtype=bool).sum(axis=-1, keepdims=True)
     return edge_capacity / np.maximum(k, 1)
-
-
-def equal_share_edge_cpu(offload, edge_capacity: float):
-    """Edge CPU per UTD under the equal split (eq. 7): ``F / sum(a)`` for
-    offloaders, 0 for local UTDs."""
-    return (np.asarray(offload) > 0) * equal_share(offload, edge_capacity)
-
-
-def edge_latency(cycles, edge_cpu):
-    """Edge execution delay ``T^e = D C / f^e``; with equal shares
-    ``D C sum(a) / F`` (CPDRL eq. 7). ``edge_cpu`` must be positive."""
-    return local_latency(cycles, edge_cpu)
 
 
 def processing_latency(task_bits, cycles_per_bit, eta, cpu):

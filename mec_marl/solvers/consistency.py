@@ -30,15 +30,6 @@ def usage_mask(offload):
 _OFFLOADER_ROWS = np.array([[True], [False], [True]])  # bandwidth and power serve offloaders
 
 
-def apply_masks(offload, bandwidth, cpu_freq, power):
-    """Eq. 16: zero bandwidth and power of local UTDs and the CPU of offloaders.
-
-    (The paper's eq. 16 writes b_raw three times; read b, f, p.)
-    """
-    a = np.asarray(offload, dtype=bool)
-    return np.where(a, bandwidth, 0.0), np.where(a, 0.0, cpu_freq), np.where(a, power, 0.0)
-
-
 def consistent(offload, used_bandwidth, used_cpu, used_power):
     """Eq. 11: an offloader uses b and p but no local CPU; a local UTD the reverse.
 

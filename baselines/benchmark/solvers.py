@@ -1,0 +1,161 @@
+"""Fast sub-solvers against the slow references of :mod:`mec_marl.solvers.reference`.
+
+Each case times the fast solver and the reference on the same random
+instances and reports median times, the speed-up and the relative objective
+gap ``(fast - ref) / |ref|`` (> 0: the fast solver is worse). A new env's
+sub-solver is one more function in :func:`cases`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from baselines.benchmark import report
+from baselines.benchmark.timing import median, rel_gap, time_calls
+
+
+def _row(name, reference, problem, t_fast, t_ref, gaps) -> dict:
+    fast, ref = median(t_fast), median(t_ref)
+    return {
+        "solver": name,
+        "reference": reference,
+        "problem": problem,
+        "instances": len(t_fast),
+        "fast_s": fast,
+        "reference_s": ref,
+        "speedup": ref / fast if fast > 0 else None,
+        "max_rel_gap": float(max(gaps)),
+        "min_rel_gap": float(min(gaps)),
+    }
+
+
+def sqrt_shares(instances: int, rng: np.random.Generator, n: int) -> dict:
+    """``sqrt_shares`` vs cvxpy on ``min sum w/x s.t. sum x = total`` (w ~ U[0.1, 10], total ~ U[1, 10])."""
+    from mec_marl.solvers import allocation, reference
+
+    problem = reference.SqrtSharesProblem(n)
+    problem.solve(np.ones(n), 1.0)  # warm-up: DPP canonicalisation is cached after the first solve
+    allocation.sqrt_shares(np.ones(n), 1.0)
+    t_fast, t_ref, gaps = [], [], []
+    for _ in range(instances):
+        w, total = rng.uniform(0.1, 10.0, size=n), float(rng.uniform(1.0, 10.0))
+        t_fast.append(time_calls(lambda: allocation.sqrt_shares(w, total), calls=20))
+        t_ref.append(time_calls(lambda: problem.solve(w, total), calls=1))
+        fast, ref = allocation.sqrt_shares(w, total), problem.solve(w, total)
+        gaps.append(rel_gap(float(np.sum(w / fast)), float(np.sum(w / ref))))
+    return _row("sqrt_shares", "cvxpy (DPP, cached canonicalisation)", f"n={n}", t_fast, t_ref, gaps)
+
+
+def local_cpu(instances: int, rng: np.random.Generator, config) -> dict:
+    """``local_cpu_optimum`` (all n users at once) vs grid + bounded Brent per user."""
+    from mec_marl.envs import cpdrl
+    from mec_marl.solvers import allocation, reference
+
+    args = (config.kappa, config.latency_weight, config.energy_weight, config.deadline, config.tardiness_weight)
+    warm = cpdrl.sample_instance(config, rng)
+    allocation.local_cpu_optimum(warm.cycles, warm.f_max, *args)
+    t_fast, t_ref, gaps = [], [], []
+    for _ in range(instances):
+        inst = cpdrl.sample_instance(config, rng)
+        t_fast.append(time_calls(lambda: allocation.local_cpu_optimum(inst.cycles, inst.f_max, *args), calls=20))
+        t_ref.append(time_calls(lambda: reference.local_cpu_reference(inst.cycles, inst.f_max, *args), calls=1))
+        f = allocation.local_cpu_optimum(inst.cycles, inst.f_max, *args)
+        _, ref_cost = reference.local_cpu_reference(inst.cycles, inst.f_max, *args)
+        gaps.append(rel_gap(float(np.sum(reference.local_cost(inst.cycles, f, *args))), float(np.sum(ref_cost))))
+    return _row("local_cpu_optimum", "grid + bounded Brent per user", f"n={config.n_devices}", t_fast, t_ref, gaps)
+
+
+def offload(instances: int, rng: np.random.Generator, config, k: int = 3) -> dict:
+    """``offload_resources`` on one row (k of n UTDs offload) vs SLSQP on the same k users."""
+    from mec_marl.envs import cpdrl
+    from mec_marl.solvers import allocation, reference
+
+    weights = (config.latency_weight, config.energy_weight, config.deadline, config.tardiness_weight)
+    radio = (config.bandwidth, config.p_max, config.noise_power)
+
+    def problem():
+        inst = cpdrl.sample_instance(config, rng)
+        a = np.zeros(inst.n, dtype=bool)
+        a[rng.choice(inst.n, size=k, replace=False)] = True
+        te = np.where(a, inst.cycles * k / config.edge_capacity, 0.0)  # eq. 7, equal shares
+        return inst, a, te
+
+    def fast(inst, a, te):
+        return allocation.offload_resources(a, inst.data_size, inst.gain, te, *radio, *weights)
+
+    def ref(inst, a, te):
+        return reference.offload_slsqp(inst.data_size[a], inst.gain[a], te[a], *radio, *weights)
+
+    def fast_cost(inst, a, te):
+        b, p = fast(inst, a, te)
+        cost = reference.offload_user_cost(b[a], p[a], inst.data_size[a], inst.gain[a], te[a], config.noise_power,
+                                           *weights)
+        return float(np.sum(cost))
+
+    warm = problem()
+    fast(*warm), ref(*warm)
+    t_fast, t_ref, gaps = [], [], []
+    for _ in range(instances):
+        prob = problem()
+        t_fast.append(time_calls(lambda: fast(*prob), calls=5))
+        t_ref.append(time_calls(lambda: ref(*prob), calls=1))
+        gaps.append(rel_gap(fast_cost(*prob), ref(*prob)[0]))
+    return _row("offload_resources", "scipy SLSQP (epigraph of the deadline hinge)",
+                f"one row, {k} of {config.n_devices} offload", t_fast, t_ref, gaps)
+
+
+def tem(instances: int, rng: np.random.Generator, config) -> dict:
+    """TEM (``cpdrl_exhaustive``) vs the same enumeration with the references per vector."""
+    from baselines.search import cpdrl_exhaustive
+    from mec_marl.envs import cpdrl
+    from mec_marl.solvers import reference
+
+    cpdrl_exhaustive(cpdrl.sample_instance(config, rng), config)
+    t_fast, t_ref, gaps = [], [], []
+    for _ in range(instances):
+        inst = cpdrl.sample_instance(config, rng)
+        t_fast.append(time_calls(lambda: cpdrl_exhaustive(inst, config), calls=3))
+        t0 = time.perf_counter()
+        ref = reference.cpdrl_exhaustive_reference(inst, config)
+        t_ref.append(time.perf_counter() - t0)
+        gaps.append(rel_gap(cpdrl_exhaustive(inst, config)["penalised_cost"], ref["penalised_cost"]))
+    return _row("TEM (cpdrl_exhaustive)", "enumeration + references per vector",
+                f"n={config.n_devices}, {2 ** config.n_devices} vectors", t_fast, t_ref, gaps)
+
+
+def cases(instances: int, tem_instances: int, tem_n: int) -> list:
+    """``(name, run(rng) -> row)`` per sub-solver; a new env appends its own."""
+    from mec_marl.envs import cpdrl
+
+    paper = cpdrl.CpdrlConfig()
+    return [
+        ("sqrt_shares", lambda rng: sqrt_shares(instances, rng, n=paper.n_devices)),
+        ("local_cpu_optimum", lambda rng: local_cpu(instances, rng, paper)),
+        ("offload_resources", lambda rng: offload(instances, rng, paper, k=min(3, paper.n_devices))),
+        ("tem", lambda rng: tem(tem_instances, rng, cpdrl.CpdrlConfig(n_devices=tem_n))),
+    ]
+
+
+def measure(instances: int, tem_instances: int, tem_n: int, seed: int) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    return [run(rng) for _, run in cases(instances, tem_instances, tem_n)]
+
+
+def markdown(rows: list[dict]) -> list[str]:
+    lines = [
+        "## Fast sub-solvers vs reference solvers",
+        "",
+        "Median wall time per instance; gap = (fast − reference) / |reference| of the objective "
+        "(> 0: fast is worse, < 0: fast is better).",
+        "",
+        "| solver | problem | reference | instances | fast | reference | speed-up | max gap | min gap |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| `{row['solver']}` | {row['problem']} | {row['reference']} | {row['instances']} | "
+            f"{report.fmt_time(row['fast_s'])} | {report.fmt_time(row['reference_s'])} | "
+            f"{report.fmt_ratio(row['speedup'], 0)} | {row['max_rel_gap']:.2e} | {row['min_rel_gap']:.2e} |")
+    return lines
