@@ -16,6 +16,10 @@ Each reference writes its cost out from the paper's formulas (never through
 * :func:`offload_reference` -- the better of the two.
 * :func:`cpdrl_exhaustive_reference` -- TEM with these references per
   offloading vector (the env's outcome functions score each vector).
+* :func:`sigmoid_branch_and_bound`, :class:`SigmoidProblem`,
+  :func:`sigmoid_grid_search` -- the DJTCRA per-ES sum-of-sigmoids allocation
+  (Udell & Boyd's branch and bound; a grid for 2-3 users), kept in
+  :mod:`mec_marl.solvers.reference_djtcra` and re-exported here.
 
 cvxpy and scipy are imported inside the functions: the envs never need them.
 """
@@ -30,6 +34,7 @@ import numpy as np
 __all__ = [
     "SqrtSharesProblem", "sqrt_shares_cvxpy", "local_cost", "local_cpu_reference", "offload_user_cost",
     "best_power", "offload_brute_force", "offload_slsqp", "offload_reference", "cpdrl_exhaustive_reference",
+    "SigmoidProblem", "sigmoid_branch_and_bound", "sigmoid_grid_search",
 ]
 
 
@@ -258,3 +263,8 @@ def cpdrl_exhaustive_reference(instance, config) -> dict:
         if cost < best[0]:
             best = (cost, a)
     return {"penalised_cost": best[0], "offload": best[1]}
+
+
+from mec_marl.solvers.reference_djtcra import SigmoidProblem  # noqa: E402
+from mec_marl.solvers.reference_djtcra import branch_and_bound as sigmoid_branch_and_bound  # noqa: E402
+from mec_marl.solvers.reference_djtcra import grid_search as sigmoid_grid_search  # noqa: E402

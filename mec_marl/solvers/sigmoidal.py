@@ -45,6 +45,7 @@ _PRICE_BISECTIONS = 30  # on log(price): the add/drop search absorbs what is lef
 _NEWTON = 5  # bracketed Newton steps of a best response, warm-started
 _WATERFILL = 40  # projected Newton iterations
 _TINY = 1e-12
+_BACKTRACK = np.array([1.0, 0.25, 0.0625, 0.004])  # step lengths tried at once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +93,9 @@ class _Users:
         e = expit(s)
         return self.L * e * expit(-s) * u / xs**2 * ((1.0 - 2.0 * e) * u - 2.0)
 
-    def take(self, index):
-        return _Users(*(np.take_along_axis(a, index, axis=-1) for a in (self.theta, self.k, self.L, self.q)))
+    def rows(self, index):
+        """The problems (rows) ``index``."""
+        return _Users(self.theta[index], self.k[index], self.L[index], self.q[index])
 
 
 def _sum(a):
@@ -191,64 +193,83 @@ def _dual_active_set(users: _Users, viable, w, slope):
         x, y = _best_response(users, w, s, np.exp(mid), y)
         fits = _sum(x * viable) <= 1.0
         hi, lo = np.where(fits, mid, hi), np.where(fits, lo, mid)
-    return viable & (s > np.exp(hi))
+    x, _ = _best_response(users, w, s, np.exp(hi), y)
+    return viable & (s > np.exp(hi)), x
 
 
-def _waterfill(users: _Users, lower, active):
+def _newton_step(users: _Users, x, lower, active, value):
+    """One projected Newton step of :func:`_waterfill` on rows ``(P, n)``: ``(x, value, price, done)``."""
+    g = users.dQ(x)
+    h = np.minimum(users.d2Q(x), -_TINY * (1.0 + g))
+    at_lower = x <= lower * (1.0 + 1e-12)
+    free = active
+    for _ in range(2):  # users on their bound that want less stay there
+        inv = np.where(free, 1.0 / h, 0.0)
+        total = _sum(inv)
+        price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), 0.0)
+        free = active & ~(at_lower & (g < price))
+    inv = np.where(free, 1.0 / h, 0.0)
+    total = _sum(inv)
+    price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), price)
+    d = np.where(free, (price - g) * inv, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(d < 0, (x - lower) / -d, np.inf)
+        reach = np.where(d != 0, 0.5 * x / np.abs(d), np.inf)  # trust region: |dx| <= x / 2
+    t = np.minimum(1.0, np.minimum(room, reach).min(axis=-1, keepdims=True))
+    ascent = _sum(g * d)
+    converged = ascent <= 1e-15 * (1.0 + np.abs(value))
+    # Armijo on a few step lengths at once.
+    steps = _BACKTRACK.reshape(-1, 1, 1) * t
+    trial = np.where(active, np.maximum(x + steps * d, lower), 0.0)
+    trial_value = _sum(np.where(active, users.f(trial), users.q))
+    ok = (trial_value >= value + 1e-4 * steps * ascent) & ~converged
+    first = np.argmax(ok, axis=0)
+    found = ok.any(axis=0)
+    x = np.where(found, np.take_along_axis(trial, first[None], 0)[0], x)
+    value = np.where(found, np.take_along_axis(trial_value, first[None], 0)[0], value)
+    return x, value, price, (converged | ~found)[:, 0]
+
+
+def _waterfill(users: _Users, lower, active, start=None):
     """Maximise sum over ``active`` of Q_i(x_i), sum x = 1, x_i >= lower_i (concave there).
 
-    Projected Newton on the equality-constrained problem with an Armijo
-    backtracking line search. Returns ``(x, value, price)``; the value is -inf
-    where the active set cannot fit its lower bounds.
+    Projected Newton on the equality-constrained problem (trust region, Armijo
+    line search); each problem stops when it has converged, so a batch costs
+    the sum of its problems' iterations, not its slowest problem's times the
+    batch. ``start`` (optional) is a guess, projected onto the feasible set.
+    Returns ``(x, value, price)``; the value is -inf where the active set
+    cannot fit its lower bounds.
     """
+    shape = np.broadcast_shapes(active.shape, users.theta.shape)
+    n = shape[-1]
+
+    def rows(a):
+        return np.broadcast_to(a, shape).reshape(-1, n)
+
+    flat = _Users(*(rows(a) for a in (users.theta, users.k, users.L, users.q)))
+    lower, active = rows(lower), rows(active)
     n_active = active.sum(axis=-1, keepdims=True)  # integers: exact
     slack = 1.0 - _sum(lower * active)
     feasible = slack >= 0
     x = np.where(active, lower + np.maximum(slack, 0.0) / np.maximum(n_active, 1), 0.0)
+    if start is not None:  # keep the guess's shape above the lower bounds, rescaled to fill the capacity
+        above = np.where(active, np.maximum(rows(start) - lower, 0.0), 0.0)
+        room = _sum(above)
+        scaled = lower + above * (np.maximum(slack, 0.0) / np.where(room > 0, room, 1.0))
+        x = np.where(active & (room > 0), scaled, x)
+    value = _sum(np.where(active, flat.f(x), flat.q))
     price = np.zeros(slack.shape)
-
-    def objective(x):
-        return _sum(np.where(active, users.f(x), users.q))
-
-    value = objective(x)
+    live = np.flatnonzero(feasible[:, 0] & (n_active[:, 0] > 0))
     for _ in range(_WATERFILL):
-        g = users.dQ(x)
-        h = np.minimum(users.d2Q(x), -_TINY * (1.0 + g))
-        at_lower = x <= lower * (1.0 + 1e-12)
-        free = active.copy()
-        for _ in range(2):  # users on their bound that want less stay there
-            inv = np.where(free, 1.0 / h, 0.0)
-            total = _sum(inv)
-            price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), 0.0)
-            free = active & ~(at_lower & (g < price))
-        inv = np.where(free, 1.0 / h, 0.0)
-        total = _sum(inv)
-        price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), price)
-        d = np.where(free, (price - g) * inv, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            room = np.where(d < 0, (x - lower) / -d, np.inf)
-        t = np.minimum(1.0, room.min(axis=-1, keepdims=True))
-        ascent = _sum(g * d)
-        done = ascent <= 1e-15 * (1.0 + np.abs(value))
-        if np.all(done | ~feasible):
+        if live.size == 0:
             break
-        accepted = done | ~feasible
-        new_x, new_value = x, value
-        for _ in range(30):
-            trial = np.where(active, np.maximum(x + t * d, lower), 0.0)
-            trial_value = objective(trial)
-            ok = ~accepted & (trial_value >= value + 1e-4 * t * ascent)
-            new_x = np.where(ok, trial, new_x)
-            new_value = np.where(ok, trial_value, new_value)
-            accepted = accepted | ok
-            if accepted.all():
-                break
-            t = t * 0.5
-        x, value = new_x, new_value
+        sub = _Users(flat.theta[live], flat.k[live], flat.L[live], flat.q[live])
+        x[live], value[live], price[live], done = _newton_step(sub, x[live], lower[live], active[live], value[live])
+        live = live[~done]
     total = _sum(x)
     x = x * np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
-    value = np.where(feasible, objective(x), -np.inf)
-    return x, value[..., 0], price[..., 0]
+    value = np.where(feasible, _sum(np.where(active, flat.f(x), flat.q)), -np.inf)
+    return x.reshape(shape), value.reshape(shape[:-1]), price.reshape(shape[:-1])
 
 
 def _candidates(users: _Users, viable, active, x, price, slope):
@@ -298,29 +319,39 @@ def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, 
     mask = np.ones(shape, bool) if mask is None else np.broadcast_to(np.asarray(mask, bool), shape)
     if np.any(alpha[mask] <= 0) or np.any(work[mask] <= 0) or np.any(capacity <= 0):
         raise ValueError("allocate: alpha, work and capacity must be positive")
+    n = shape[-1]
+    flat = lambda a: np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1, n)  # noqa: E731  problems as rows
+    mask = flat(mask)
     users = _Users(
-        theta=alpha * (base_latency - beta), k=alpha * work / capacity[..., None], L=ceiling,
-        q=np.where(mask, np.minimum(floor, ceiling), 0.0),  # users outside the problem add nothing
+        theta=flat(alpha * (base_latency - beta)), k=flat(alpha * work / capacity[..., None]), L=flat(ceiling),
+        q=np.where(mask, np.minimum(flat(floor), flat(ceiling)), 0.0),  # users outside the problem add nothing
     )
     viable, start = _concave_start(users)
     viable &= mask
     w, slope = _tangent(users, start)
-    active = _dual_active_set(users, viable, w, slope)
+    active, guess = _dual_active_set(users, viable, w, slope)
     lower = np.where(viable, np.minimum(start, 1.0), 0.0)
-    x, value, price = _waterfill(users, lower, active)
+    x, value, price = _waterfill(users, lower, active, guess)
+    todo = np.flatnonzero(active.any(axis=-1) | viable.any(axis=-1))  # problems with someone to serve
     for _ in range(rounds):
-        sets = _candidates(users, viable, active, x, price, slope)
-        xs, values, prices = _waterfill(users, lower, sets)
-        best = np.argmax(values, axis=0)
-        improves = np.take_along_axis(values, best[None], 0)[0] > value + 1e-12 * (1.0 + np.abs(value))
-        if not improves.any():
+        if todo.size == 0:
             break
-        pick = best[None, ..., None]
-        active = np.where(improves[..., None], np.take_along_axis(sets, pick, 0)[0], active)
-        x = np.where(improves[..., None], np.take_along_axis(xs, pick, 0)[0], x)
-        price = np.where(improves, np.take_along_axis(prices, best[None], 0)[0], price)
-        value = np.where(improves, np.take_along_axis(values, best[None], 0)[0], value)
+        sub = users.rows(todo)
+        sets = _candidates(sub, viable[todo], active[todo], x[todo], price[todo], slope[todo])
+        xs, values, prices = _waterfill(sub, lower[todo], sets, x[todo])
+        best = np.argmax(values, axis=0)
+        best_value = np.take_along_axis(values, best[None], 0)[0]
+        improves = best_value > value[todo] + 1e-12 * (1.0 + np.abs(value[todo]))
+        hit = todo[improves]
+        pick = best[improves][None, :, None]
+        active[hit] = np.take_along_axis(sets[:, improves], pick, 0)[0]
+        x[hit] = np.take_along_axis(xs[:, improves], pick, 0)[0]
+        price[hit] = np.take_along_axis(prices[:, improves], best[improves][None], 0)[0]
+        value[hit] = best_value[improves]
+        todo = hit
     served = active & (users.Q(x) > users.q)
     x = np.where(served, x, 0.0)
     total = _sum(np.where(mask, users.f(x), 0.0))[..., 0]
-    return SigmoidalResult(allocation=x * capacity[..., None], value=total, served=served)
+    return SigmoidalResult(
+        allocation=x.reshape(shape) * capacity[..., None], value=total.reshape(shape[:-1]), served=served.reshape(shape)
+    )
