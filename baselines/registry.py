@@ -99,3 +99,8 @@ register(Method("ddpg", CPDRL, "learner", "baselines.learners.sb3:build_ddpg", "
 register(Method("ste_ddpg", CPDRL, "learner", "baselines.learners.cpdrl:build_ste_ddpg", "DDPG with the STE-binarised offloading output (eq. 15)", "STE-DDPG", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
 register(Method("aste_ddpg", CPDRL, "learner", "baselines.learners.cpdrl:build_aste_ddpg", "STE-DDPG with the offloading decision masking the resources in the actor (eq. 15-16)", "ASTE-DDPG", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
 register(Method("cpdrl", CPDRL, "learner", "baselines.learners.cpdrl:build_cpdrl", "STE + masks + consistency bonus (eq. 17) + consistency loss (eq. 18-19)", "CPDRL", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
+
+# DJTCRA paper (djtcra_v0): MAMaxEnt, MADDPG, VDN-L, VDN-G, IDQN, GA-Aware, DAES, Random.
+from baselines.djtcra import methods as _djtcra  # noqa: E402
+
+_djtcra.register_all(register, Method)
