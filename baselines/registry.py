@@ -100,6 +100,11 @@ register(Method("ste_ddpg", CPDRL, "learner", "baselines.learners.cpdrl:build_st
 register(Method("aste_ddpg", CPDRL, "learner", "baselines.learners.cpdrl:build_aste_ddpg", "STE-DDPG with the offloading decision masking the resources in the actor (eq. 15-16)", "ASTE-DDPG", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
 register(Method("cpdrl", CPDRL, "learner", "baselines.learners.cpdrl:build_cpdrl", "STE + masks + consistency bonus (eq. 17) + consistency loss (eq. 18-19)", "CPDRL", default_budget={"steps": 8000}, loader="baselines.learners.cpdrl:load"))
 
+# PFR-OA paper (smart_community_v0): Local, Edge, Greedy, DQN, DDPG, TD3, MCF-TD3, PFR-OA.
+from baselines.smart_community import methods as _smart_community  # noqa: E402
+
+_smart_community.register_all(register, Method)
+
 # DJTCRA paper (djtcra_v0): MAMaxEnt, MADDPG, VDN-L, VDN-G, IDQN, GA-Aware, DAES, Random.
 from baselines.djtcra import methods as _djtcra  # noqa: E402
 

@@ -28,6 +28,13 @@ class EnvEntry:
 
 ENVS: dict[str, EnvEntry] = {
     "cpdrl_v0": EnvEntry("cpdrl_v0", "mec_marl.envs.cpdrl", "mec_marl/CPDRL-v0", "Li, Nakamura, Takase: Consistency-Preserving Deep Reinforcement Learning for Computation Offloading and Resource Allocation in MEC Environment (CPDRL)"),
+    "smart_community_v0": EnvEntry(
+        "smart_community_v0",
+        "mec_marl.envs.smart_community",
+        None,
+        "Chen, Xiong, Chen, Min, Li: Joint Computation Offloading and Resource Allocation in Multi-Edge Smart "
+        "Communities With Personalized Federated Deep Reinforcement Learning (PFR-OA)",
+    ),
     "djtcra_v0": EnvEntry(
         "djtcra_v0",
         "mec_marl.envs.djtcra",

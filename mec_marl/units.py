@@ -127,6 +127,10 @@ def to_si(value, dimension: str) -> float:
         return float(value)
     if not isinstance(value, str):
         raise UnitError(f"expected a number or a '<number> <unit>' string, got {value!r}")
+    try:  # a bare number in SI: YAML 1.1 reads "25e6" (no dot) as a string, as a --set override gives it
+        return float(value)
+    except ValueError:
+        pass
     number, unit = parse_quantity(value)
     if unit == "dBm":
         if dimension != "W":

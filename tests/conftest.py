@@ -50,6 +50,12 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         },
         {"allocation": "proportional", "world_seed": None, "num_users": 9, "max_cycles": 4},
     ],
+    # Arrivals start one sub-slot after reset; a high rate fills the buffers within a few steps.
+    "smart_community_v0": [
+        {"arrival_rate": 5.0},
+        {"n_communities": 1, "n_devices": 2, "observation": "paper", "arrival_rate": 5.0},
+        {"scenario": "smart_community_paper_power", "n_communities": 2, "n_devices": 3, "max_cycles": 9},
+    ],
 }
 
 # Info keys that hold one entry per user (SPEC, "Shared contracts").
@@ -87,13 +93,30 @@ def _djtcra_decisions(env):
     return {a: last for a in env.possible_agents}, own
 
 
-DECISION_ACTIONS = {"cpdrl_v0": _cpdrl_decisions, "djtcra_v0": _djtcra_decisions}
+def _smart_community_decisions(env):
+    """Every ED offloads vs every ED runs locally (the picture draws the decision alpha)."""
+    n = env.unwrapped.config.n_devices
+    offload = np.ones(3 * n, dtype=np.float32)
+    local = offload.copy()
+    local[:n] = -1.0
+    return {a: offload for a in env.possible_agents}, {a: local for a in env.possible_agents}
+
+
+DECISION_ACTIONS = {
+    "cpdrl_v0": _cpdrl_decisions,
+    "djtcra_v0": _djtcra_decisions,
+    "smart_community_v0": _smart_community_decisions,
+}
 SEEDED_DYNAMICS: set[str] = set()
 REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
     "cpdrl_v0": {"latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success", "objective"},
     "djtcra_v0": {
         "latency", "qoe", "offload", "edge_cpu", "success", "objective", "system_qoe", "avg_latency",
         "su", "du", "gu", "cu", "own_qoe",
+    },
+    "smart_community_v0": {
+        "latency", "energy", "waiting", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success",
+        "battery", "battery_case", "dropped", "objective", "success_rate", "avg_energy", "avg_waiting_time",
     },
 }
 

@@ -307,3 +307,11 @@ def test_build_config_directly_and_bad_override_syntax():
         build_config(CpdrlConfig, overrides=["=3"])
     assert issubclass(ConfigError, ValueError)
     assert math.isclose(build_config(CpdrlConfig, overrides=["p_max=23 dBm"]).p_max, 0.19953, rel_tol=1e-4)
+
+
+def test_bare_number_strings_are_si():
+    # YAML 1.1 reads 25e6 as a string: "--set bandwidth=25e6" must still mean 25 MHz.
+    env = mec_marl.make("cpdrl_v0", overrides=["bandwidth=25e6"])
+    assert env.config.bandwidth == 25e6
+    with pytest.raises(ConfigError, match="bandwidth"):
+        mec_marl.make("cpdrl_v0", overrides=["bandwidth=nan"])

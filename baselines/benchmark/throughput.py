@@ -38,6 +38,7 @@ class Case:
 
 CASES = {case.env_id: case for case in [
     Case("cpdrl_v0", target_ratio=10.0, vector_target_rate=(8192, 3e6), vector_target_speedup=(1024, 100.0)),
+    Case("smart_community_v0", vector_target_rate=(8192, 1e5)),
     # 7 ES agents, 100 users, a sum-of-sigmoids program per ES and step; 8192 instances hold ~1.5 GB.
     Case("djtcra_v0", batch_sizes=(1, 64, 1024, 8192), vector_target_rate=(8192, 30000.0)),
 ]}

@@ -1,0 +1,1 @@
+"""PFR-OA paper (smart_community_v0): heuristics and federated learners."""
