@@ -41,8 +41,8 @@ import numpy as np
 from scipy.special import expit, logit
 
 _ROOT_STEPS = 30  # bracketed Newton steps for inflection and tangent points
-_PRICE_BISECTIONS = 30  # on log(price): the add/drop search absorbs what is left
-_NEWTON = 5  # bracketed Newton steps of a best response, warm-started
+_PRICE_BISECTIONS = 22  # on log(price): the add/drop search absorbs what is left
+_NEWTON = 4  # bracketed Newton steps of a best response, warm-started
 _WATERFILL = 40  # projected Newton iterations
 _TINY = 1e-12
 _BACKTRACK = np.array([1.0, 0.25, 0.0625, 0.004])  # step lengths tried at once
