@@ -27,6 +27,9 @@ users per ES get their row minimum swapped into column h. It is drawn from
 ``world_seed`` (default 0: one world for every episode, as the paper fixes
 it and as a learner needs, since eta is not observed) or, with
 ``world_seed=None``, from the reset's generator (a new world per episode).
+An experiment that reports means over seeds should pass ``world_seed=s``
+with seed s (the paper's "fixed" world is per run; GA-Aware's system QoE
+varies by ~5 between worlds).
 
 **Slots.** Each step is one slot; per slot and user (pre-drawn for the
 episode): connected RAN uniform, 2D distance U[30, 100] m, in-band noise
