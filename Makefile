@@ -20,10 +20,10 @@ demo: $(STAMP)
 	$(BIN)/python scripts/reproduce.py cpdrl --budget quick
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q -n auto -m "slow or not slow"
 
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py

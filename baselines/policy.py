@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import tempfile
-from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -90,10 +88,12 @@ class LearnedPolicy:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the checkpoint atomically (readers never see half a file), mode 0644."""
+        import io
+
         import torch
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from baselines.experiment.io import write_atomic
+
         header = {
             "format": CHECKPOINT_FORMAT,
             "method": self.name,
@@ -101,16 +101,9 @@ class LearnedPolicy:
             "versions": _versions(),
             "state": self.checkpoint_state(),
         }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(header, tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        buf = io.BytesIO()
+        torch.save(header, buf)
+        write_atomic(path, buf.getvalue())
 
     @classmethod
     def load(cls, path: str | os.PathLike, method: str | None = None) -> "LearnedPolicy":

@@ -35,6 +35,12 @@ ENVS: dict[str, EnvEntry] = {
         "Chen, Xiong, Chen, Min, Li: Joint Computation Offloading and Resource Allocation in Multi-Edge Smart "
         "Communities With Personalized Federated Deep Reinforcement Learning (PFR-OA)",
     ),
+    "semantic_v0": EnvEntry(
+        "semantic_v0",
+        "mec_marl.envs.semantic",
+        "mec_marl/Semantic-v0",
+        "Ji, Qin: Computational Offloading in Semantic-Aware Cloud-Edge-End Collaborative Networks (DRLH)",
+    ),
     "djtcra_v0": EnvEntry(
         "djtcra_v0",
         "mec_marl.envs.djtcra",

@@ -50,6 +50,11 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         },
         {"allocation": "proportional", "world_seed": None, "num_users": 9, "max_cycles": 4},
     ],
+    "semantic_v0": [
+        {"max_cycles": 20},
+        {"agent_mode": "users", "n_ues": 4, "chi_mec": 2, "chi_mcc": 1, "max_cycles": 15},
+        {"scenario": "semantic_scenario2", "max_cycles": 10, "solver": "exact", "shadowing": "episode"},
+    ],
     # Arrivals start one sub-slot after reset; a high rate fills the buffers within a few steps.
     "smart_community_v0": [
         {"arrival_rate": 5.0},
@@ -93,6 +98,16 @@ def _djtcra_decisions(env):
     return {a: last for a in env.possible_agents}, own
 
 
+def _semantic_decisions(env):
+    """Scores rising with the UE index vs falling: the top-chi UEs differ."""
+    from mec_marl.envs.semantic import encode_action
+
+    config = env.unwrapped.config
+    n = config.n_ues
+    first = np.arange(n) < max(config.chi_mec, 1)
+    return encode_action(config, first, first), encode_action(config, first[::-1], first[::-1])
+
+
 def _smart_community_decisions(env):
     """Every ED offloads vs every ED runs locally (the picture draws the decision alpha)."""
     n = env.unwrapped.config.n_devices
@@ -105,6 +120,7 @@ def _smart_community_decisions(env):
 DECISION_ACTIONS = {
     "cpdrl_v0": _cpdrl_decisions,
     "djtcra_v0": _djtcra_decisions,
+    "semantic_v0": _semantic_decisions,
     "smart_community_v0": _smart_community_decisions,
 }
 SEEDED_DYNAMICS: set[str] = set()
@@ -114,6 +130,7 @@ REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
         "latency", "qoe", "offload", "edge_cpu", "success", "objective", "system_qoe", "avg_latency",
         "su", "du", "gu", "cu", "own_qoe",
     },
+    "semantic_v0": {"energy", "offload", "power", "cpu_freq", "edge_cpu", "objective", "system_power", "q_local"},
     "smart_community_v0": {
         "latency", "energy", "waiting", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success",
         "battery", "battery_case", "dropped", "objective", "success_rate", "avg_energy", "avg_waiting_time",
@@ -135,13 +152,16 @@ def configs_for(env_id: str) -> list[dict]:
 def env_params(single_agent_gymnasium: bool = False) -> list:
     """pytest params ``(env_id, config)`` over every registered env.
 
-    With ``single_agent_gymnasium`` only the envs that register a Gymnasium id.
+    With ``single_agent_gymnasium`` only the envs that register a Gymnasium id,
+    in their configs with one agent (a ``users`` agent mode is multi-agent).
     """
     params = []
     for env_id in mec_marl.list_envs():
         if single_agent_gymnasium and not mec_marl.ENVS[env_id].gymnasium_id:
             continue
         for config in configs_for(env_id):
+            if single_agent_gymnasium and len(make_env(env_id, config).possible_agents) != 1:
+                continue
             params.append(pytest.param(env_id, dict(config), id=f"{env_id}-{_config_id(config)}"))
     return params
 

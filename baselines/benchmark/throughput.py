@@ -39,6 +39,9 @@ class Case:
 CASES = {case.env_id: case for case in [
     Case("cpdrl_v0", target_ratio=10.0, vector_target_rate=(8192, 3e6), vector_target_speedup=(1024, 100.0)),
     Case("smart_community_v0", vector_target_rate=(8192, 1e5)),
+    # 100-slot episodes: an instance pre-draws its slots' fading and arrivals, (B, T, I) arrays
+    # (the default 1000 slots would hold 1.3 GB at B = 8192); resets amortise over the episode.
+    Case("semantic_v0", config={"max_cycles": 100}, vector_target_rate=(8192, 1e6)),
     # 7 ES agents, 100 users, a sum-of-sigmoids program per ES and step; 8192 instances hold ~1.5 GB.
     Case("djtcra_v0", batch_sizes=(1, 64, 1024, 8192), vector_target_rate=(8192, 30000.0)),
 ]}

@@ -48,4 +48,5 @@ def register_all(register, method_cls) -> None:
     """``register(method_cls(name, envs, kind, factory, description, paper_label, default_budget, loader))``."""
     for name, kind, factory, description, label, loader in SPECS:
         budget = dict(LEARNER_BUDGET) if kind == "learner" else {}
-        register(method_cls(name, ENVS, kind, factory, description, label, default_budget=budget, loader=loader))
+        register(method_cls(name, ENVS, kind, factory, description, label, default_budget=budget, loader=loader,
+                            deterministic=name in ("ga_aware", "daes")))

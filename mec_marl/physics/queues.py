@@ -7,6 +7,11 @@ of that array: ``tail`` counts the tasks that have arrived, ``head`` the tasks
 that left (started or dropped). It is a ring buffer that never wraps, because
 the episode's arrivals are known, so pushing is free and popping is ``head += 1``.
 Every function works on all EDs at once through the last axis; none loops.
+
+The second part (below the "slot queues" line) holds the real-valued task
+queues of a slotted Lyapunov model (DRLH paper, eq. 1-2, 15-16, 22): backlogs
+as task counts per UE, virtual queues, Poisson counts per slot; ``None`` for
+a queue bound means "no bound" (the virtual queue stays at zero).
 """
 
 from __future__ import annotations
@@ -121,3 +126,48 @@ def refresh(values, head, changed, current) -> np.ndarray:
         index = np.minimum(np.asarray(head)[where], np.shape(values)[-1] - 1)
         out[where] = np.asarray(values)[where + (index,)]
     return out
+
+
+# ---- Slot queues (DRLH paper): real-valued task counts per UE, updated once per slot.
+def local_queue_update(queue, served, arrivals):
+    """Q^L(t+1) = max(Q^L(t) - mu^L(t), 0) + Lambda(t) (DRLH eq. 1)."""
+    return np.maximum(np.asarray(queue, dtype=float) - served, 0.0) + arrivals
+
+
+def edge_queue_update(queue, served, offloaded):
+    """Q^E(t+1) = max(Q^E(t) - mu^E(t), 0) + u^E(t) (DRLH eq. 2)."""
+    return np.maximum(np.asarray(queue, dtype=float) - served, 0.0) + offloaded
+
+
+def virtual_queue_update(virtual, next_queue, bound):
+    """Z(t+1) = max(Z(t) + Q(t+1) - Q_max, 0) (DRLH eq. 15 for Q^L, eq. 16 for Q^E).
+
+    ``bound=None`` (no queue-length constraint) keeps the virtual queue at zero.
+    """
+    virtual = np.asarray(virtual, dtype=float)
+    if bound is None:
+        return np.zeros_like(virtual)
+    return np.maximum(virtual + next_queue - bound, 0.0)
+
+
+def drift_plus_penalty(weight_local, weight_edge, local_rate, arrivals, edge_rate, offloaded_edge, power, v):
+    """G(X(t)) of DRLH eq. 22, summed over the last (UE) axis.
+
+    ``weight_local`` = Q^L + Z^L, ``weight_edge`` = Q^E + Z^E, ``local_rate`` =
+    mu^L = u^L + u^E + u^C, ``edge_rate`` = mu^E, ``power`` the per-UE power
+    terms of p(t) (W), ``v`` the Lyapunov factor.
+    """
+    per_ue = -weight_local * (local_rate - arrivals) - weight_edge * (edge_rate - offloaded_edge) + v * power
+    return per_ue.sum(axis=-1)
+
+
+def poisson_counts(uniform, mean: float):
+    """Poisson(``mean``) task counts per slot by inverting the CDF at uniforms on [0, 1) (DRLH's Lambda(t))."""
+    u = np.asarray(uniform, dtype=float)
+    if mean <= 0.0:
+        return np.zeros(u.shape)
+    top = int(np.ceil(mean + 12.0 * np.sqrt(mean) + 20.0))  # P(N > top) < 1e-20
+    k = np.arange(top + 1)
+    log_pmf = k * np.log(mean) - mean - np.cumsum(np.log(np.maximum(k, 1)))
+    cdf = np.cumsum(np.exp(log_pmf))
+    return np.minimum(np.searchsorted(cdf, u, side="right"), top).astype(float)
