@@ -39,6 +39,15 @@ from baselines.learners.common import polyak_update
 from baselines.learners.nets import CentralisedCritic, mlp
 
 
+def record_episodes(history: dict, info: dict) -> None:
+    """Append the mean of each episode metric over the instances whose episode just ended."""
+    ended = info.get("_episode")
+    if ended is None or not np.any(ended):
+        return
+    for key, values in info["episode"].items():
+        history.setdefault(key, []).append(float(np.mean(np.asarray(values)[ended])))
+
+
 class MaddpgHyper(HyperParams):
     hidden: tuple[int, ...] = Field((256, 256, 256), description="hidden sizes (Table IV)")
     lr: float = Field(1e-4, gt=0, le=1.0, description="actor and critic learning rate (Table IV)")
@@ -198,6 +207,7 @@ def train(venv, owner: Callable, observe: Callable, seed: int, budget: dict, nam
             state = next_state
             history["step"].append((it + 1) * hyper.num_envs)
             history["system_reward"].append(float(np.mean(rewards[agents[0]])))
+            record_episodes(history, infos[agents[0]])
             if size >= max(hyper.warmup, hyper.batch_size):
                 idx = rng.integers(0, size, hyper.batch_size)
                 learner.update({k: torch.as_tensor(v[idx]) for k, v in buf.items()})

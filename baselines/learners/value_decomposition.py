@@ -24,6 +24,7 @@ from torch import nn
 
 from baselines.learners.common import HyperParams, LearnedPolicy, progress_bar, seed_everything, split_budget, torch_threads
 from baselines.learners.common import polyak_update
+from baselines.learners.maddpg import record_episodes
 from baselines.learners.nets import mlp
 
 
@@ -145,6 +146,7 @@ def train(env_id: str, env_kwargs: dict, seed: int, budget: dict, name: str = "v
             x = agent_inputs(obs, agents, hyper.input)
             history["step"].append((it + 1) * hyper.num_envs)
             history["system_reward"].append(float(np.mean(rewards[agents[0]])))
+            record_episodes(history, infos[agents[0]])
             if size >= max(hyper.warmup, hyper.batch_size):
                 idx = rng.integers(0, size, hyper.batch_size)
                 batch = {k: torch.as_tensor(v[idx]) for k, v in buf.items()}
