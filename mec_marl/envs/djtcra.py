@@ -167,7 +167,7 @@ class DjtcraConfig(EnvConfig):
     ut_height: Meters = Field(1.5, ge=1.0, le=10.0, description="H_UT (m)")
     building_height: Meters = Field(5.0, ge=5.0, le=50.0, description="average building height h_bar (m)")
     carrier_frequency: Hertz = Field(5e9, ge=5e8, le=3e10, description="f_c (Hz)")
-    world_seed: Optional[Integer] = Field(0, ge=0, description="seed of the fixed world; None: a new world per episode")
+    world_seed: Optional[Integer] = Field(0, ge=0, le=2**32 - 1, description="seed of the fixed world; None: a new world per episode")
     max_cycles: Integer = Field(10, ge=1, le=1_000_000, description="slots per episode")
     agent_mode: Literal["servers", "users"] = Field("servers", description="ESs as agents, or one agent per user")
     user_observation: Literal["own", "state"] = Field("own", description="users mode: own row or the state")
