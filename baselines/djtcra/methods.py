@@ -48,5 +48,7 @@ def register_all(register, method_cls) -> None:
     """``register(method_cls(name, envs, kind, factory, description, paper_label, default_budget, loader))``."""
     for name, kind, factory, description, label, loader in SPECS:
         budget = dict(LEARNER_BUDGET) if kind == "learner" else {}
+        # VDN-L, VDN-G and IDQN decide per user: they train and act in the env's users mode.
+        mode = {"agent_mode": "users"} if name in ("vdn_l", "vdn_g", "idqn") else {}
         register(method_cls(name, ENVS, kind, factory, description, label, default_budget=budget, loader=loader,
-                            deterministic=name in ("ga_aware", "daes")))
+                            env_options=mode, deterministic=name in ("ga_aware", "daes")))
