@@ -44,3 +44,12 @@ def test_rules_rank_as_spec_measured():
     assert means["ga_aware"]["avg_latency"] < means["daes"]["avg_latency"] < means["random"]["avg_latency"]
     for m in means.values():
         assert m["su"] + m["du"] + m["gu"] == pytest.approx(100)
+
+
+def test_random_is_not_the_envs_stream_under_the_same_seed():
+    env = mec_marl.make("djtcra_v0", num_users=50, max_cycles=1)
+    obs, _ = env.reset(seed=5)
+    policy = AssociationPolicy("random")
+    policy.reset(env, seed=5)  # the experiment runner seeds both alike
+    _, _, _, _, infos = env.step(policy.act(obs, env))
+    assert not np.array_equal(infos["es_0"]["assignment"], env.unwrapped.instance.ran[0])

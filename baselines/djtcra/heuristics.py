@@ -60,7 +60,8 @@ class AssociationPolicy(RandomSource):
         self.name = name or rule
 
     def reset(self, env, seed=None):
-        self._seed(seed)
+        # Not the env's own stream: seeded alike, Random's first draw would repeat the RANs (DAES).
+        self._seed(None if seed is None else [seed, 0xD17C])
 
     def act(self, observations, env):
         base = env.unwrapped
