@@ -12,7 +12,7 @@ def test_table3_plans_every_method_at_three_bandwidths():
     exp = load_experiment("pfr_oa")
     quick, paper = plan(exp, "quick"), plan(exp, "paper")
     assert {c.method_id for c in quick} == METHODS
-    assert {c.point["bandwidth"] for c in quick} == {"5 MHz", "15 MHz", "25 MHz"}
+    assert {c.point["bandwidth"] for c in quick} == {5_000_000, 15_000_000, 25_000_000}
     assert {c.variant for c in quick} == {"realistic"}
     assert {c.variant for c in paper} == {"realistic", "paper_power"}
     assert len({c.seed for c in quick}) >= 3
@@ -27,7 +27,7 @@ def test_table3_reports_the_papers_values_for_every_cell():
     cells = {(r.variant, r.method, r.metric, r.at["bandwidth"]) for r in exp.reported}
     assert len(cells) == len(exp.reported) == 2 * 8 * 3 * 4
     pfr = next(r for r in exp.reported if (r.variant, r.method, r.metric, r.at["bandwidth"])
-               == ("realistic", "pfr_oa", "success_rate", "15 MHz"))
+               == ("realistic", "pfr_oa", "success_rate", 15_000_000))
     assert pfr.value == 0.90
 
 
