@@ -39,3 +39,15 @@ def test_sweep_files_plan(name, axis):
     assert {c.method_id for c in quick} == METHODS
     assert len({repr(c.point[axis]) for c in paper}) == 5
     assert all(c.env_kwargs[axis] == c.point[axis] for c in quick)
+
+
+def test_a_range_valued_axis_summarises_in_order():
+    from baselines.experiment.summary import summarise
+
+    exp = load_experiment("pfr_oa_cycles")
+    results = [{"cell": {"variant": "realistic", "point": {"cycles_range": [lo, lo + 2]}, "method_id": "sc_local"},
+                "episodes": [{}], "seed_means": {"success_rate": s}}
+               for lo, s in ((14, 0.2), (6, 0.6), (10, 0.4))]
+    rows = summarise(exp, results)
+    assert [r["cycles_range"] for r in rows] == [(6, 8), (10, 12), (14, 16)]
+    assert [r["success_rate"] for r in rows] == [0.6, 0.4, 0.2]
