@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 
-from baselines.experiment.schema import Below, Claim, Experiment, GrowsSlower, WithinRatio
+from baselines.experiment.schema import Below, Claim, Experiment, GrowsSlower, WithinRatio, axis_value
 
 HOLDS, FAILS, UNKNOWN = "holds", "does not hold", "not measured"
 
 
 def _point_key(exp: Experiment, row: dict, skip: str | None = None) -> tuple:
-    return (row["variant"],) + tuple((a, row.get(a)) for a in exp.axes if a != skip)
+    return (row["variant"],) + tuple((a, axis_value(row.get(a))) for a in exp.axes if a != skip)
 
 
 def _where(key: tuple) -> str:

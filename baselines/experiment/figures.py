@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from baselines.experiment.io import read_json, write_atomic
-from baselines.experiment.schema import Experiment, Figure
+from baselines.experiment.schema import Experiment, Figure, axis_value
 from baselines.experiment.stats import bootstrap_ci
 
 
@@ -111,14 +111,14 @@ def bar_figure(exp: Experiment, spec: Figure, rows: list[dict], path: Path) -> P
     rows = [r for r in rows if (not spec.variants or r["variant"] in spec.variants) and r.get(spec.metric) is not None]
     if not rows:
         return None
-    groups = list(dict.fromkeys((r["variant"],) + tuple(r.get(a) for a in exp.axes) for r in rows))
+    groups = list(dict.fromkeys((r["variant"],) + tuple(axis_value(r.get(a)) for a in exp.axes) for r in rows))
     methods = [m for m in (spec.methods or list(exp.methods)) if any(r["method"] == m for r in rows)]
     colours = _colours(exp)
     width = 0.8 / max(len(methods), 1)
     fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(groups) * max(1, len(methods)) * 0.35 + 2), 4.0))
     for i, m in enumerate(methods):
         for g, key in enumerate(groups):
-            match = [r for r in rows if r["method"] == m and (r["variant"],) + tuple(r.get(a) for a in exp.axes) == key]
+            match = [r for r in rows if r["method"] == m and (r["variant"],) + tuple(axis_value(r.get(a)) for a in exp.axes) == key]
             if not match:
                 continue
             r = match[0]

@@ -217,6 +217,11 @@ class Experiment(_Model):
         return self.axes[axis].label or axis
 
 
+def axis_value(value: Any) -> Any:
+    """A swept value as a dict key: a list (a [low, high] range, or one read back from JSON) becomes a tuple."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _known(names, allowed, what: str) -> None:
     unknown = [n for n in names if n not in allowed]
     if unknown:

@@ -13,7 +13,7 @@ from pathlib import Path
 from baselines.experiment import claims as claim_checks
 from baselines.experiment.io import markdown_table, read_json, write_atomic, write_csv, write_json
 from baselines.experiment.plan import Cell, cell_path
-from baselines.experiment.schema import Experiment
+from baselines.experiment.schema import Experiment, axis_value
 from baselines.experiment.stats import across_seeds
 
 STATS = ("mean", "iqm", "ci_low", "ci_high")
@@ -28,7 +28,7 @@ def summarise(exp: Experiment, results: list[dict]) -> list[dict]:
     groups: dict[tuple, list[dict]] = {}
     for res in results:
         cell = res["cell"]
-        key = (cell["variant"], tuple(cell["point"].items()), cell["method_id"])
+        key = (cell["variant"], tuple((k, axis_value(v)) for k, v in cell["point"].items()), cell["method_id"])
         groups.setdefault(key, []).append(res)
     variant_order = {v: i for i, v in enumerate(exp.variants)}
     method_order = {m: i for i, m in enumerate(exp.methods)}
@@ -57,7 +57,7 @@ def summarise(exp: Experiment, results: list[dict]) -> list[dict]:
 
 
 def _sortable(v):
-    return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
+    return (0, v, "") if isinstance(v, (int, float, tuple)) else (1, 0, str(v))
 
 
 def _point(exp: Experiment, row: dict) -> tuple:
