@@ -74,3 +74,24 @@ def test_save_load_round_trip(trained, tmp_path):
     env = mec_marl.make("cpdrl_v0", **{**ENV_KWARGS, **loaded.env_options})
     obs, _ = env.reset(seed=601)
     np.testing.assert_array_equal(loaded.act(obs, env)["scheduler"], trained.act(obs, env)["scheduler"])
+
+
+def test_gap_decomposition_adds_up_and_is_zero_for_the_solver(trained):
+    from baselines import cpdrl_gap
+
+    solver = cpdrl_gap.decompose(trained, 3, seed=0, episodes=2)
+    assert solver["allocation"] == pytest.approx(0.0, abs=1e-6)  # its resources are the optimum for its decision
+    assert solver["decision"] >= -1e-9
+    assert solver["ratio"] - 1 == pytest.approx(solver["decision"] + solver["allocation"], abs=1e-9)
+    table = cpdrl_gap.markdown([{"n": 3, "method": "cpdrl_solver", **solver, "time_ms": 1.0, "tem_ms": 1.0}])
+    assert table.splitlines()[2].startswith("| 3 | cpdrl_solver |")
+
+
+def test_gap_script_names_a_bad_method():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "scripts/cpdrl_gap.py", "--methods", "bogus", "--n", "3"],
+                          capture_output=True, text=True, check=False, cwd=__file__.rsplit("/tests/", 1)[0])
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: ") and "bogus" in proc.stderr
