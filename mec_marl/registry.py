@@ -46,6 +46,13 @@ ENVS: dict[str, EnvEntry] = {
         "mec_marl/Semantic-v0",
         "Ji, Qin: Computational Offloading in Semantic-Aware Cloud-Edge-End Collaborative Networks (DRLH)",
     ),
+    "wireless_powered_v0": EnvEntry(
+        "wireless_powered_v0",
+        "mec_marl.envs.wireless_powered",
+        "mec_marl/WirelessPowered-v0",
+        "Huang, Bi, Zhang: Deep Reinforcement Learning for Online Computation Offloading in Wireless Powered "
+        "Mobile-Edge Computing Networks (DROO, IEEE TMC 2020)",
+    ),
 }
 
 

@@ -17,17 +17,12 @@ checkpoint to ``DIR/checkpoint`` and the per-iteration metrics to
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mec_marl import registry  # noqa: E402
-from mec_marl.config import ConfigError, parse_overrides  # noqa: E402
+from mec_marl import registry
+from mec_marl.config import ConfigError, parse_overrides
 
 
 def build_config(env_id: str, env_kwargs: dict, policy: str, env_runners: int, seed: int,
@@ -70,11 +65,9 @@ def summarise(result: dict, elapsed: float) -> dict:
 
 
 def write_json_atomic(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, path)
+    from baselines.experiment.io import write_json
+
+    write_json(path, data)
 
 
 def main(argv=None) -> int:

@@ -19,10 +19,15 @@ Per-env hooks (all optional; an env without an entry gets the generic default):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import mec_marl
+
+# Small fixtures checked into the repository (tests/data/README.md).
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Whole-episode tests cap the episode at this length unless the config sets
 # max_cycles itself (keeps the suite fast for envs with expensive steps).
@@ -52,6 +57,19 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         {"arrival_rate": 5.0},
         {"n_communities": 1, "n_devices": 2, "observation": "paper", "arrival_rate": 5.0},
         {"scenario": "smart_community_paper_power", "n_communities": 2, "n_devices": 3, "max_cycles": 9},
+    ],
+    "wireless_powered_v0": [
+        {},
+        {"agent_mode": "users", "n_devices": 4, "max_cycles": 6},
+        {"n_devices": 3, "exhaustive_labels": True, "max_cycles": 5},
+        {"channel_file": str(DATA_DIR / "droo_data_5_first50.mat"), "n_devices": 5, "replay_start": "random", "max_cycles": 10},
+        {
+            "channel_file": str(DATA_DIR / "droo_data_10_first50.mat"),
+            "agent_mode": "users",
+            "replay_start": "random",
+            "first_frame": 20,
+            "max_cycles": 8,
+        },
     ],
 }
 
@@ -98,11 +116,24 @@ def _smart_community_decisions(env):
     return {a: offload for a in env.possible_agents}, {a: local for a in env.possible_agents}
 
 
+def _wireless_powered_decisions(env):
+    """Every device offloads vs every device computes locally."""
+    on, off = {}, {}
+    for agent in env.possible_agents:
+        space = env.action_space(agent)
+        if hasattr(space, "n"):
+            on[agent], off[agent] = 1, 0
+        else:
+            on[agent], off[agent] = np.ones(space.shape, np.float32), np.zeros(space.shape, np.float32)
+    return on, off
+
+
 DECISION_ACTIONS = {
     "cpdrl_v0": _cpdrl_decisions,
     "large_scale_v0": _large_scale_decisions,
     "semantic_v0": _semantic_decisions,
     "smart_community_v0": _smart_community_decisions,
+    "wireless_powered_v0": _wireless_powered_decisions,
 }
 SEEDED_DYNAMICS: set[str] = set()
 REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
@@ -114,6 +145,7 @@ REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
         "latency", "energy", "waiting", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success",
         "battery", "battery_case", "dropped", "objective", "success_rate", "avg_energy", "avg_waiting_time",
     },
+    "wireless_powered_v0": {"energy", "offload", "time_share", "computation_rate", "objective", "normalized_rate"},
 }
 
 

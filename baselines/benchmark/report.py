@@ -3,47 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
-import os
-import tempfile
 from pathlib import Path
 
-import numpy as np
-
-
-def jsonable(obj):
-    """Recursively JSON-safe (numpy scalars/arrays, tuples; non-finite floats -> None, so the file is valid JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer, int)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        return float(obj) if math.isfinite(obj) else None
-    return obj
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temp file beside ``path`` and ``os.replace`` it into place (mode 0644 less the umask)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o644 & ~umask)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+# One writer for every result file (atomic, 0644, NaN/inf as null): the experiment layer's.
+from baselines.experiment.io import sanitise as jsonable
+from baselines.experiment.io import write_atomic
 
 
 def write_results(results: dict, markdown: str, out: Path) -> tuple[Path, Path]:

@@ -156,6 +156,33 @@ def p21(instances: int, rng: np.random.Generator, n: int) -> dict:
         gaps.append(rel_gap(float(fast(*prob)), ref))
     return _row("p21_solve (large_scale_v0)", "cvxpy, Clarabel (SOCP form)", f"N={n}, M=2", t_fast, t_ref, gaps)
 
+def wpt_time_allocation(instances: int, rng: np.random.Generator, n: int = 10, batch: int = 1024) -> dict:
+    """wireless_powered_v0's critic (optimal a, tau of DROO's P2) vs cvxpy, per decision.
+
+    The fast path is timed on ``batch`` (channel, decision) pairs in one call and
+    reported per decision (how DROO's K candidates and exhaustive search use it);
+    the reference solves one decision per call. Gap on the rate (maximised):
+    (reference - fast) / reference, > 0 when the fast path is worse.
+    """
+    from mec_marl.envs import wireless_powered
+    from mec_marl.solvers import reference, time_allocation
+
+    config = wireless_powered.WirelessPoweredConfig(n_devices=n)
+    system, w, mean = config.system, config.device_weights, wireless_powered.mean_gain(config)
+    reference.time_allocation_cvxpy(system, mean, np.ones(n, bool), w)  # warm-up
+    t_fast, t_ref, gaps = [], [], []
+    for _ in range(instances):
+        h = mean * rng.exponential(1.0, size=(batch, n))
+        x = rng.random((batch, n)) < 0.5
+        t_fast.append(time_calls(lambda: time_allocation.optimal_time_allocation(system, h, x, w), calls=3) / batch)
+        fast = time_allocation.optimal_time_allocation(system, h[0], x[0], w).rate
+        t0 = time.perf_counter()
+        ref = reference.time_allocation_cvxpy(system, h[0], x[0], w)[0]
+        t_ref.append(time.perf_counter() - t0)
+        gaps.append(rel_gap(-float(fast), -ref))
+    return _row("time_allocation (DROO critic)", "cvxpy + Clarabel (exp./power cones)",
+                f"N={n}, per decision (fast: batches of {batch})", t_fast, t_ref, gaps)
+
 
 def cases(instances: int, tem_instances: int, tem_n: int) -> list:
     """``(name, run(rng) -> row)`` per sub-solver; a new env appends its own."""
@@ -168,6 +195,7 @@ def cases(instances: int, tem_instances: int, tem_n: int) -> list:
         ("offload_resources", lambda rng: offload(instances, rng, paper, k=min(3, paper.n_devices))),
         ("tem", lambda rng: tem(tem_instances, rng, cpdrl.CpdrlConfig(n_devices=tem_n))),
         *((f"p21_n{n}", lambda rng, n=n: p21(instances, rng, n)) for n in (30, 200, 1000)),
+        ("time_allocation", lambda rng: wpt_time_allocation(instances, rng)),
     ]
 
 

@@ -20,6 +20,12 @@ Each reference writes its cost out from the paper's formulas (never through
   (DRLH paper, eq. 22 given the association) with cvxpy.
 * :func:`p21_cvxpy` -- OJRS P2.1 (large_scale_v0) for a fixed decision,
   jointly over powers and CPU frequencies with a conic solver.
+* :func:`time_allocation_cvxpy` -- wireless_powered_v0: DROO's (P2), the
+  optimal (a, tau) for one binary decision, as a conic program: tau ln(1 + k a / tau)
+  is -rel_entr(tau, tau + k a), a^(1/3) a power cone; no Lambert W, no dual
+  variable (the fast path is :mod:`mec_marl.solvers.time_allocation`).
+* :func:`wireless_powered_exhaustive_reference` -- all 2^N decisions one at a
+  time with a per-decision solver (default :func:`time_allocation_cvxpy`).
 
 cvxpy and scipy are imported inside the functions: the envs never need them.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 
@@ -35,6 +42,7 @@ __all__ = [
     "SqrtSharesProblem", "sqrt_shares_cvxpy", "local_cost", "local_cpu_reference", "offload_user_cost",
     "best_power", "offload_brute_force", "offload_slsqp", "offload_reference", "cpdrl_exhaustive_reference",
     "semantic_slot_reference",
+    "time_allocation_cvxpy", "wireless_powered_exhaustive_reference",
 ]
 
 
@@ -430,3 +438,53 @@ def p21_cvxpy(decision, gain, weights, *, data_size, cycles, bandwidth, noise_po
 
 
 __all__ += ["p21_cvxpy"]
+
+
+# ------------------------------------------------ wireless_powered_v0: (P2) of DROO
+def time_allocation_cvxpy(system, gain, offload, weights):
+    """(rate, a, tau) of (P2) for one channel ``(N,)`` and decision ``(N,)`` by cvxpy."""
+    import cvxpy as cp
+
+    from mec_marl.physics.wireless_power import weighted_sum_rate
+
+    gain = np.asarray(gain, dtype=float)
+    offload = np.asarray(offload) > 0
+    weights = np.asarray(weights, dtype=float)
+    n = gain.size
+    local, off = np.flatnonzero(~offload), np.flatnonzero(offload)
+    A = system.eta1 * float(np.sum(weights[local] * np.cbrt(gain[local] / system.kappa)))
+    if off.size == 0:
+        return A, 1.0, np.zeros(n)
+    k = system.eta2 * gain[off] ** 2
+    c = weights[off] * system.epsilon
+    # The rate of the equal split a = tau_j = 1 / (m + 1): keeps the solver's objective near 1.
+    share = 1.0 / (off.size + 1)
+    scale = A * share ** (1 / 3) + float(np.sum(c * share * np.log1p(k)))
+    a = cp.Variable(nonneg=True)
+    tau = cp.Variable(off.size, nonneg=True)
+    objective = (A / scale) * cp.power(a, 1.0 / 3.0) - cp.sum(cp.multiply(c / scale, cp.rel_entr(tau, tau + k * a)))
+    problem = cp.Problem(cp.Maximize(objective), [a + cp.sum(tau) <= 1.0])
+    with warnings.catch_warnings():  # "may be inaccurate" near 1e-10; callers allow ~1e-6
+        warnings.simplefilter("ignore", UserWarning)
+        problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    if problem.status not in ("optimal", "optimal_inaccurate"):
+        raise RuntimeError(f"cvxpy reference failed: {problem.status}")
+    a_val = float(np.clip(a.value, 0.0, 1.0))
+    tau_full = np.zeros(n)
+    tau_full[off] = np.maximum(np.asarray(tau.value, dtype=float), 0.0)
+    total = a_val + tau_full.sum()
+    if total > 1.0:  # solver tolerance: scale back onto the feasible set
+        a_val, tau_full = a_val / total, tau_full / total
+    rate = float(weighted_sum_rate(gain, offload, a_val, tau_full, weights, system))
+    return rate, a_val, tau_full
+
+
+def wireless_powered_exhaustive_reference(system, gain, weights, solver=time_allocation_cvxpy):
+    """(best rate, best decision) over all 2^N decisions, one solver call per decision."""
+    gain = np.asarray(gain, dtype=float)
+    best_rate, best = -np.inf, None
+    for bits in itertools.product((0, 1), repeat=gain.size):
+        rate = solver(system, gain, np.array(bits), weights)[0]
+        if rate > best_rate:
+            best_rate, best = rate, np.array(bits, dtype=bool)
+    return best_rate, best
