@@ -121,7 +121,7 @@ def test_shipped_experiment_files_validate_and_plan():
     exp = load_experiment("cpdrl")
     quick = plan(exp, "quick")
     assert {c.seed for c in quick} == {0, 1, 2}
-    assert {c.point["n_devices"] for c in quick} == {2, 4, 6, 8}
+    assert {c.point["n_devices"] for c in quick} == {2, 4, 8}  # the quick sweep keeps make demo under 10 minutes
     assert {c.method_id for c in plan(exp, "paper")} == set(exp.methods)
     with pytest.raises(ExperimentError, match="unknown experiment 'nope'"):
         load_experiment("nope")
