@@ -94,6 +94,9 @@ CyclesPerBitRange = Annotated[tuple[float, float], _si_range("cycles/bit")]
 CyclesRange = Annotated[tuple[float, float], _si_range("cycles")]
 MetersRange = Annotated[tuple[float, float], _si_range("m")]
 WattRange = Annotated[tuple[float, float], _si_range("W")]
+BitsPerSecond = Annotated[float, _si("bits/s")]
+BitsPerSecondRange = Annotated[tuple[float, float], _si_range("bits/s")]
+SecondsRange = Annotated[tuple[float, float], _si_range("s")]
 
 
 class EnvConfig(BaseModel):

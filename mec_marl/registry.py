@@ -53,6 +53,13 @@ ENVS: dict[str, EnvEntry] = {
         "Huang, Bi, Zhang: Deep Reinforcement Learning for Online Computation Offloading in Wireless Powered "
         "Mobile-Edge Computing Networks (DROO, IEEE TMC 2020)",
     ),
+    "djtcra_v0": EnvEntry(
+        "djtcra_v0",
+        "mec_marl.envs.djtcra",
+        None,
+        "Chen, Sun, Yu, Taleb: Joint Task and Computing Resource Allocation in Distributed Edge Computing "
+        "Systems via Multi-Agent Deep Reinforcement Learning (DJTCRA)",
+    ),
 }
 
 

@@ -40,6 +40,21 @@ ENV_CONFIGS: dict[str, list[dict]] = {
         {"scenario": "cpdrl_kilobit", "n_devices": 3, "max_cycles": 7},
         {"n_devices": 10, "bandwidth_overuse": "execute"},
     ],
+    "djtcra_v0": [
+        {"num_users": 12, "max_cycles": 3},
+        {"agent_mode": "users", "num_users": 6, "max_cycles": 3},
+        {
+            "agent_mode": "users",
+            "user_observation": "state",
+            "observation_scale": "si",
+            "world_seed": None,
+            "num_users": 5,
+            "n_servers": 3,
+            "capacities": ["20 GHz", "30 GHz", "40 GHz"],
+            "max_cycles": 2,
+        },
+        {"allocation": "proportional", "world_seed": None, "num_users": 9, "max_cycles": 4},
+    ],
     "semantic_v0": [
         {"max_cycles": 20},
         {"agent_mode": "users", "n_ues": 4, "chi_mec": 2, "chi_mcc": 1, "max_cycles": 15},
@@ -92,6 +107,22 @@ def _cpdrl_decisions(env):
     return {agent: offload}, {agent: local}
 
 
+def _djtcra_decisions(env):
+    """Servers mode: every task to the last ES vs every task to its own ES (DAES); users mode: ES 0 vs the last."""
+    config = env.unwrapped.config
+    H, U = config.n_servers, config.num_users
+    if config.agent_mode == "users":
+        return {a: 0 for a in env.possible_agents}, {a: H - 1 for a in env.possible_agents}
+    last = np.zeros((U, H), dtype=np.float32)
+    last[:, -1] = 1.0
+    own = {}
+    for h, agent in enumerate(env.possible_agents):
+        a = np.zeros((U, H), dtype=np.float32)
+        a[:, h] = 1.0
+        own[agent] = a
+    return {a: last for a in env.possible_agents}, own
+
+
 def _semantic_decisions(env):
     """Scores rising with the UE index vs falling: the top-chi UEs differ."""
     from mec_marl.envs.semantic import encode_action
@@ -131,6 +162,7 @@ def _wireless_powered_decisions(env):
 DECISION_ACTIONS = {
     "cpdrl_v0": _cpdrl_decisions,
     "large_scale_v0": _large_scale_decisions,
+    "djtcra_v0": _djtcra_decisions,
     "semantic_v0": _semantic_decisions,
     "smart_community_v0": _smart_community_decisions,
     "wireless_powered_v0": _wireless_powered_decisions,
@@ -140,6 +172,10 @@ REQUIRED_STEP_INFO_KEYS: dict[str, set[str]] = {
     "cpdrl_v0": {"latency", "energy", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success", "objective"},
     "large_scale_v0": {"latency", "energy", "offload", "fallback", "power", "cpu_freq", "edge_cpu", "objective",
                        "latency_sum"},
+    "djtcra_v0": {
+        "latency", "qoe", "offload", "edge_cpu", "success", "objective", "system_qoe", "avg_latency",
+        "su", "du", "gu", "cu", "own_qoe",
+    },
     "semantic_v0": {"energy", "offload", "power", "cpu_freq", "edge_cpu", "objective", "system_power", "q_local"},
     "smart_community_v0": {
         "latency", "energy", "waiting", "offload", "bandwidth", "power", "cpu_freq", "edge_cpu", "success",

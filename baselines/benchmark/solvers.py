@@ -183,6 +183,35 @@ def wpt_time_allocation(instances: int, rng: np.random.Generator, n: int = 10, b
     return _row("time_allocation (DROO critic)", "cvxpy + Clarabel (exp./power cones)",
                 f"N={n}, per decision (fast: batches of {batch})", t_fast, t_ref, gaps)
 
+def sigmoidal(instances: int, rng: np.random.Generator, n: int = 100) -> dict:
+    """djtcra_v0's per-ES sum-of-sigmoids allocation vs Udell & Boyd's branch and bound.
+
+    Users as the env draws them (alpha ~ N(15, 4^2) 1/s, beta ~ N(350, 10^2) ms,
+    eta V^T kappa cycles, a cloud floor), one ES of the paper's capacities.
+    """
+    from scipy.special import expit
+
+    from mec_marl.solvers import reference
+    from mec_marl.solvers.sigmoidal import allocate
+
+    t_fast, t_ref, gaps = [], [], []
+    for _ in range(instances):
+        alpha = np.maximum(rng.normal(15, 4, n), 0.5)
+        beta = rng.normal(0.35, 0.01, n)
+        base = rng.uniform(0.005, 0.2, n)
+        work = rng.uniform(0.5, 8, n) * rng.uniform(200, 800, n) * 8192 * rng.uniform(228, 328, n)
+        floor = expit(-alpha * (rng.uniform(0.45, 0.6, n) - beta))
+        cap = float(rng.choice([60e9, 100e9, 160e9]))
+        args = (alpha, base, work, beta, cap)
+        problem = reference.SigmoidProblem(*args, floor=floor)
+        t_fast.append(time_calls(lambda: allocate(*args, floor=floor), calls=3))
+        start = time.perf_counter()
+        _, best, _, _ = reference.sigmoid_branch_and_bound(problem)
+        t_ref.append(time.perf_counter() - start)
+        gaps.append(rel_gap(-problem.value(allocate(*args, floor=floor).allocation), -best))
+    return _row("sigmoidal.allocate", "branch and bound (Udell & Boyd)", f"{n} users on one ES (maximise)",
+                t_fast, t_ref, gaps)
+
 
 def cases(instances: int, tem_instances: int, tem_n: int) -> list:
     """``(name, run(rng) -> row)`` per sub-solver; a new env appends its own."""
@@ -196,6 +225,7 @@ def cases(instances: int, tem_instances: int, tem_n: int) -> list:
         ("tem", lambda rng: tem(tem_instances, rng, cpdrl.CpdrlConfig(n_devices=tem_n))),
         *((f"p21_n{n}", lambda rng, n=n: p21(instances, rng, n)) for n in (30, 200, 1000)),
         ("time_allocation", lambda rng: wpt_time_allocation(instances, rng)),
+        ("sigmoidal", lambda rng: sigmoidal(max(1, instances // 4), rng, n=100)),
     ]
 
 

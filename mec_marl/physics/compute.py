@@ -42,3 +42,18 @@ def max_local_frequency(f_max, p_max, kappa: float, exponent: float = 3.0):
     with np.errstate(divide="ignore"):
         cap = (np.asarray(p_max, dtype=float) / kappa) ** (1.0 / exponent)
     return np.minimum(np.asarray(f_max, dtype=float), cap)
+
+def processing_latency(task_bits, cycles_per_bit, eta, cpu):
+    """Edge processing latency ``d^p = eta V^T kappa / p`` (DJTCRA eq. 8); ``cpu`` must be positive."""
+    return np.asarray(eta, dtype=float) * task_cycles(task_bits, cycles_per_bit) / cpu
+
+
+def remote_cloud_latency(radio, volume_up, volume_down, cycles, rate, one_way_delay, cloud_cpu):
+    """Service latency through the remote cloud (the latency SPEC adds to the DJTCRA paper):
+    ``d^c + (V^T + V^R) / rate + 2 delay + V^T kappa / cloud_cpu``.
+
+    The connected RAN forwards straight to the cloud: no hop to another ES, no
+    eta, the cloud's CPU is not shared.
+    """
+    volume = np.asarray(volume_up, dtype=float) + np.asarray(volume_down, dtype=float)
+    return np.asarray(radio, dtype=float) + volume / rate + 2.0 * one_way_delay + np.asarray(cycles) / cloud_cpu

@@ -26,6 +26,10 @@ Each reference writes its cost out from the paper's formulas (never through
   variable (the fast path is :mod:`mec_marl.solvers.time_allocation`).
 * :func:`wireless_powered_exhaustive_reference` -- all 2^N decisions one at a
   time with a per-decision solver (default :func:`time_allocation_cvxpy`).
+* :func:`sigmoid_branch_and_bound`, :class:`SigmoidProblem`,
+  :func:`sigmoid_grid_search` -- the DJTCRA per-ES sum-of-sigmoids allocation
+  (Udell & Boyd's branch and bound; a grid for 2-3 users), kept in
+  :mod:`mec_marl.solvers.reference_djtcra` and re-exported here.
 
 cvxpy and scipy are imported inside the functions: the envs never need them.
 """
@@ -43,6 +47,7 @@ __all__ = [
     "best_power", "offload_brute_force", "offload_slsqp", "offload_reference", "cpdrl_exhaustive_reference",
     "semantic_slot_reference",
     "time_allocation_cvxpy", "wireless_powered_exhaustive_reference",
+    "SigmoidProblem", "sigmoid_branch_and_bound", "sigmoid_grid_search",
 ]
 
 
@@ -488,3 +493,8 @@ def wireless_powered_exhaustive_reference(system, gain, weights, solver=time_all
         if rate > best_rate:
             best_rate, best = rate, np.array(bits, dtype=bool)
     return best_rate, best
+
+
+from mec_marl.solvers.reference_djtcra import SigmoidProblem  # noqa: E402
+from mec_marl.solvers.reference_djtcra import branch_and_bound as sigmoid_branch_and_bound  # noqa: E402
+from mec_marl.solvers.reference_djtcra import grid_search as sigmoid_grid_search  # noqa: E402
