@@ -60,3 +60,7 @@ register(Method("aste_ddpg", ENVS, "learner", "baselines.learners.cpdrl:build_as
 register(Method("cpdrl", ENVS, "learner", "baselines.learners.cpdrl:build_cpdrl",
                 "STE + masks + consistency bonus (eq. 17) + consistency loss (eq. 18-19)", "CPDRL", {"steps": 8000},
                 "baselines.learners.cpdrl:load", env_options=MASKED_BONUS))
+register(Method("cpdrl_solver", ENVS, "learner", "baselines.learners.cpdrl:build_cpdrl_solver",
+                "beyond the paper: CPDRL's actor decides the offloading only, the resources are TEM's exact "
+                "allocation for that decision", "CPDRL+solver", {"steps": 8000}, "baselines.learners.cpdrl:load",
+                env_options=MASKED))

@@ -28,20 +28,22 @@ def offloading_vectors(n: int) -> np.ndarray:
     return np.array(list(itertools.product((False, True), repeat=n)), dtype=bool).reshape(-1, n)
 
 
-def cpdrl_exhaustive(instance: cpdrl.CpdrlInstance, config: cpdrl.CpdrlConfig) -> dict:
-    """TEM: the optimum of the penalised cost over all offloading vectors.
+def optimal_resources(instance: cpdrl.CpdrlInstance, config: cpdrl.CpdrlConfig, vectors) -> dict:
+    """The optimal continuous resources for each offloading vector in ``vectors`` (``(V, n)``, 0/1 or bool).
 
-    Returns the chosen ``offload``, ``bandwidth``, ``cpu_freq``, ``power`` (SI),
-    its ``objective``, ``penalised_cost`` and ``solver_time_s``.
+    Local CPU in closed form, offloaders' power and bandwidth by the exact allocation of
+    :func:`mec_marl.solvers.allocation.offload_resources`; the edge delay of eq. 7 is fixed by the
+    vector. Returns per-row ``offload``, ``bandwidth``, ``cpu_freq``, ``power`` (SI), ``objective``,
+    ``tardiness`` and ``penalised_cost`` (what the reward charges, without the consistency bonus).
+    TEM calls it on all 2^n vectors; ``cpdrl_solver`` on the actor's one.
     """
-    start = time.perf_counter()
-    vectors = offloading_vectors(instance.n)
+    vectors = np.asarray(vectors) > 0
     cycles = instance.cycles
     cpu = allocation.local_cpu_optimum(
         cycles, instance.f_max, config.kappa, config.latency_weight, config.energy_weight,
         config.deadline, config.tardiness_weight,
     )
-    cpu_freq = np.where(vectors, 0.0, cpu[None, :])
+    cpu_freq = np.where(vectors, 0.0, cpu)
     edge_latency = vectors * (cycles / cpdrl.compute.equal_share(vectors, config.edge_capacity))  # eq. 7
     bandwidth, power = allocation.offload_resources(
         vectors, instance.data_size, instance.gain, edge_latency, config.bandwidth, config.p_max,
@@ -49,15 +51,29 @@ def cpdrl_exhaustive(instance: cpdrl.CpdrlInstance, config: cpdrl.CpdrlConfig) -
     )
     out = cpdrl.decision_outcome(instance, config, vectors, bandwidth, cpu_freq, power)
     objective, tardiness = cpdrl.penalised_cost(out["latency"], out["energy"], config)
-    cost = objective + config.tardiness_weight * tardiness
-    best = int(np.argmin(cost))
     return {
-        "offload": vectors[best],
-        "bandwidth": bandwidth[best],
-        "cpu_freq": cpu_freq[best],
-        "power": power[best],
-        "objective": float(objective[best]),
-        "penalised_cost": float(cost[best]),
+        "offload": vectors, "bandwidth": bandwidth, "cpu_freq": cpu_freq, "power": power,
+        "objective": objective, "tardiness": tardiness,
+        "penalised_cost": objective + config.tardiness_weight * tardiness,
+    }
+
+
+def cpdrl_exhaustive(instance: cpdrl.CpdrlInstance, config: cpdrl.CpdrlConfig) -> dict:
+    """TEM: the optimum of the penalised cost over all offloading vectors.
+
+    Returns the chosen ``offload``, ``bandwidth``, ``cpu_freq``, ``power`` (SI),
+    its ``objective``, ``penalised_cost`` and ``solver_time_s``.
+    """
+    start = time.perf_counter()
+    sol = optimal_resources(instance, config, offloading_vectors(instance.n))
+    best = int(np.argmin(sol["penalised_cost"]))
+    return {
+        "offload": sol["offload"][best],
+        "bandwidth": sol["bandwidth"][best],
+        "cpu_freq": sol["cpu_freq"][best],
+        "power": sol["power"][best],
+        "objective": float(sol["objective"][best]),
+        "penalised_cost": float(sol["penalised_cost"][best]),
         "solver_time_s": time.perf_counter() - start,
     }
 

@@ -20,6 +20,9 @@ Variants (``VARIANTS``; the env options each one trains with are in
 * ``cpdrl`` -- CPDRL: STE + masks + the consistency bonus in the reward
   (eq. 17; env ``consistency_bonus_weight=1``) + the consistency loss in the
   actor loss (eq. 18-19, weight ``lambda_c``).
+* ``cpdrl_solver`` -- beyond the paper: CPDRL's actor decides the offloading
+  only, the executed resources are the exact optimum for that decision (TEM's
+  allocation, :mod:`.solver`); the critic sees the decision alone.
 * ``ddpg`` -- the same code with a plain tanh actor (no STE, no masks), a
   reference for ablations; the registry's "DDPG" baseline is the
   Stable-Baselines3 one in :mod:`baselines.learners.sb3`.
@@ -61,6 +64,7 @@ from baselines.learners.cpdrl.hyper import (
     OBS_TRANSFORMS,
     PAPER_HYPER,
     REWARD_TRANSFORMS,
+    SOLVER_VARIANTS,
     VARIANT_ENV,
     VARIANT_FLAGS,
     VARIANTS,
@@ -69,9 +73,11 @@ from baselines.learners.cpdrl.hyper import (
 )
 from baselines.learners.cpdrl.model import Actor, Critic, consistency_loss, ste_binarise
 from baselines.learners.cpdrl.policy import CpdrlLearnerPolicy, load
+from baselines.learners.cpdrl.solver import offload_only, solver_action
 from baselines.learners.cpdrl.training import (
     build_aste_ddpg,
     build_cpdrl,
+    build_cpdrl_solver,
     build_ste_ddpg,
     noise_std_at,
     train,

@@ -87,7 +87,7 @@ from baselines.learners.common import Budget, HyperParams, IntTuple, split_budge
 
 ENV_ID = "cpdrl_v0"
 AGENT = "scheduler"
-VARIANTS = ("ddpg", "ste_ddpg", "aste_ddpg", "cpdrl")
+VARIANTS = ("ddpg", "ste_ddpg", "aste_ddpg", "cpdrl", "cpdrl_solver")
 ARCHITECTURES = ("hybrid", "deepsets", "mlp")
 OBS_TRANSFORMS = ("tasks", "log", "none")
 REWARD_TRANSFORMS = ("relative", "symlog", "none")
@@ -97,13 +97,17 @@ VARIANT_FLAGS = {
     "ste_ddpg": (True, False, False),
     "aste_ddpg": (True, True, False),
     "cpdrl": (True, True, True),
+    "cpdrl_solver": (True, True, False),  # resources from the exact allocation (baselines.learners.cpdrl.solver)
 }
+# Variants whose executed resources come from the exact allocation for the actor's offloading decision.
+SOLVER_VARIANTS = ("cpdrl_solver",)
 # Env options each variant trains with, set on top of the caller's env_kwargs.
 VARIANT_ENV = {
     "ddpg": {"consistency": "none", "consistency_bonus_weight": 0.0},
     "ste_ddpg": {"consistency": "none", "consistency_bonus_weight": 0.0},
     "aste_ddpg": {"consistency": "mask", "consistency_bonus_weight": 0.0},
     "cpdrl": {"consistency": "mask", "consistency_bonus_weight": 1.0},
+    "cpdrl_solver": {"consistency": "mask", "consistency_bonus_weight": 0.0},
 }
 
 class Hyper(HyperParams):

@@ -18,9 +18,19 @@ from baselines.learners.common import (
     seed_everything,
     torch_threads,
 )
-from baselines.learners.cpdrl.hyper import AGENT, ENV_ID, VARIANT_ENV, VARIANT_FLAGS, VARIANTS, Hyper, parse_budget
+from baselines.learners.cpdrl.hyper import (
+    AGENT,
+    ENV_ID,
+    SOLVER_VARIANTS,
+    VARIANT_ENV,
+    VARIANT_FLAGS,
+    VARIANTS,
+    Hyper,
+    parse_budget,
+)
 from baselines.learners.cpdrl.model import Actor, Critic, consistency_loss
 from baselines.learners.cpdrl.policy import CpdrlLearnerPolicy
+from baselines.learners.cpdrl.solver import offload_only, solver_action
 from baselines.learners.cpdrl.transforms import (
     adjust_action,
     permute_blocks,
@@ -54,6 +64,7 @@ class _Nets:
 
     def __init__(self, variant: str, obs_dim: int, act_dim: int, n: int, hyper: Hyper):
         ste, mask, _ = VARIANT_FLAGS[variant]
+        self.n, self.solver = n, variant in SOLVER_VARIANTS
         arch = hyper.architecture
         self.actor = Actor(obs_dim, n, hyper.hidden_actor, ste, mask, hyper.beta, arch, hyper.mask_surrogate)
         self.critic = Critic(obs_dim, act_dim, hyper.hidden_critic, arch)
@@ -76,7 +87,8 @@ class _Nets:
         with torch.no_grad():
             y = r
             if hyper.gamma > 0:
-                y = r + hyper.gamma * (1.0 - d) * self.critic_t(s2, self.actor_t(s2))
+                a2 = self.actor_t(s2)
+                y = r + hyper.gamma * (1.0 - d) * self.critic_t(s2, offload_only(a2, self.n) if self.solver else a2)
         loss_c = torch.mean((y - self.critic(s, a)) ** 2)  # eq. 12
         self.opt_c.zero_grad(set_to_none=True)
         loss_c.backward()
@@ -85,7 +97,8 @@ class _Nets:
         for p in critic_params:  # the actor's loss must not move the critic
             p.requires_grad_(False)
         out = self.actor.parts(s)
-        loss_a = -self.critic(s, out["action"]).mean()  # eq. 18, first term
+        act = offload_only(out["action"], self.n) if self.solver else out["action"]
+        loss_a = -self.critic(s, act).mean()  # eq. 18, first term
         if hyper.preact_penalty > 0:
             loss_a = loss_a + hyper.preact_penalty * out["pre"].pow(2).mean()
         if use_lc and hyper.lambda_c > 0:
@@ -136,6 +149,7 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: Mappi
         obs_dim = transform_obs(np.zeros(env.observation_space(AGENT).shape), n, hyper.obs_transform).shape[-1]
         act_dim = env.action_space(AGENT).shape[0]
         nets = _Nets(variant, obs_dim, act_dim, n, hyper)
+        solver, base = nets.solver, getattr(env, "unwrapped", env)
         actor = nets.actor
         # a permutation-invariant critic makes the UTD-permutation augmentation a no-op
         n_permute = n if hyper.permute_utds and hyper.architecture == "mlp" else 0
@@ -161,7 +175,11 @@ def train(variant: str, env_kwargs: dict | None, seed: int | None, budget: Mappi
             if step < hyper.learning_starts:  # warm-up: uniformly random offloading decisions
                 noisy[:n] = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=n)
             action = adjust_action(noisy, n, ste, mask)  # Algorithm 1 line 9
-            obs2_raw, rew, term, trunc, infos = env.step({AGENT: action})
+            executed = action
+            if solver:  # the executed resources are the optimum for the decision; the critic sees the decision
+                executed = solver_action(action[:n] > 0, base.instance, base.config)
+                action = offload_only(action, n)
+            obs2_raw, rew, term, trunc, infos = env.step({AGENT: executed})
             obs2 = transform_obs(obs2_raw[AGENT], n, hyper.obs_transform)
             r_t = transform_reward(rew[AGENT], hyper.reward_transform, ref, bonus, hyper.reward_clip)
             buffer.add_transition(obs, action, r_t, obs2, bool(term[AGENT]))
@@ -220,3 +238,4 @@ def _builder(variant: str):
 build_ste_ddpg = _builder("ste_ddpg")
 build_aste_ddpg = _builder("aste_ddpg")
 build_cpdrl = _builder("cpdrl")
+build_cpdrl_solver = _builder("cpdrl_solver")

@@ -1,0 +1,152 @@
+"""Where a CPDRL learner's gap to TEM goes (issue 21): the decision's share and the allocation's share.
+
+For each evaluation instance (``baselines.experiment.seeds.eval_seeds``) of a trained policy:
+
+* ``J_L``: the learner's objective (last step of the episode, the paper's metric);
+* ``J_D``: the learner's offloading vector with the optimal resources for that vector
+  (:func:`baselines.search.optimal_resources`, the allocation TEM uses);
+* ``J_T``: TEM's objective.
+
+``(J_D - J_T) / J_T`` is the decision's share of the gap, ``(J_L - J_D) / J_T`` the allocation's
+(they add up to ``J_L / J_T - 1``). Per UTD: the offloading disagreements with TEM, split by distance
+(the far half of the UTDs by channel gain) and task size (the large half by cycles), and the
+log-error of the learner's bandwidth against the optimum for its own decision.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+import mec_marl
+from baselines import registry
+from baselines.experiment.seeds import eval_seeds
+from baselines.search import cpdrl_exhaustive, optimal_resources
+from mec_marl.envs import cpdrl
+
+AGENT = "scheduler"
+
+
+def trained_policy(method: str, n: int, seed: int, steps: int, cache: Path | None):
+    """Train ``method`` at n UTDs (quick budget: ``steps``), or load it from ``cache`` when saved there."""
+    spec = registry.get(method, "cpdrl_v0")
+    path = None if cache is None else Path(cache) / f"{method}-n{n}-s{seed}-{steps}.pt"
+    if path is not None and path.exists():
+        return spec.load(path)
+    policy = spec.build("cpdrl_v0", {"n_devices": n}, seed=seed, budget={"steps": steps, "progress": False})
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        policy.save(path)
+    return policy
+
+
+def _far_large(instance) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the far half of the UTDs (lowest channel gain) and the large-task half (most cycles)."""
+    n = instance.n
+    far = np.zeros(n, bool)
+    far[np.argsort(instance.gain)[: n // 2]] = True
+    large = np.zeros(n, bool)
+    large[np.argsort(instance.cycles)[n - n // 2 :]] = True
+    return far, large
+
+
+def decompose(policy, n: int, seed: int, episodes: int) -> dict:
+    """The gap decomposition of ``policy`` at n UTDs over ``episodes`` evaluation instances (means)."""
+    env = mec_marl.make("cpdrl_v0", n_devices=n, **getattr(policy, "env_options", {}))
+    rows = []
+    flips = {"far": [], "near": [], "large": [], "small": []}
+    bw_err = {"far": [], "near": [], "large": [], "small": []}
+    for s in eval_seeds(seed, episodes):
+        obs, _ = env.reset(seed=s)
+        base = env.unwrapped
+        inst, cfg = base.instance, base.config
+        policy.reset(env, seed=s)
+        first_action, objectives = None, []
+        while env.agents:
+            action = policy.act(obs, env)
+            first_action = action[AGENT] if first_action is None else first_action
+            obs, _, _, _, infos = env.step(action)
+            objectives.append(float(infos[AGENT]["objective"]))
+        decoded = cpdrl.decode_action(first_action, inst, cfg)
+        offload = np.asarray(decoded["offload"], bool)
+        own = optimal_resources(inst, cfg, offload[None, :])
+        tem = cpdrl_exhaustive(inst, cfg)
+        j_l, j_d, j_t = objectives[-1], float(own["objective"][0]), tem["objective"]
+        rows.append({"ratio": j_l / j_t, "decision": (j_d - j_t) / j_t, "allocation": (j_l - j_d) / j_t,
+                     "refinement": (objectives[0] - min(objectives)) / j_t, "offloaders": offload.mean(),
+                     "tem_offloaders": np.mean(tem["offload"])})
+        far, large = _far_large(inst)
+        wrong = offload != tem["offload"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = np.abs(np.log(np.asarray(decoded["exec_bandwidth"]) / own["bandwidth"][0]))
+        for key, m in (("far", far), ("near", ~far), ("large", large), ("small", ~large)):
+            flips[key].append(wrong[m].mean())
+            sel = m & offload
+            if sel.any():
+                bw_err[key].append(float(np.mean(err[sel])))
+    env.close()
+    out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    out.update({f"flip_{k}": float(np.mean(v)) for k, v in flips.items()})
+    out.update({f"bw_err_{k}": float(np.mean(v)) if v else float("nan") for k, v in bw_err.items()})
+    return out
+
+
+def decision_seconds(policy, n: int, seed: int, samples: int = 10) -> float:
+    """Median wall time of ``reset`` + first ``act`` (what ``decision_time_s`` measures)."""
+    env = mec_marl.make("cpdrl_v0", n_devices=n, **getattr(policy, "env_options", {}))
+    times = []
+    for s in eval_seeds(seed, samples):
+        obs, _ = env.reset(seed=s)
+        start = time.perf_counter()
+        policy.reset(env, seed=s)
+        policy.act(obs, env)
+        times.append(time.perf_counter() - start)
+    env.close()
+    return float(np.median(times))
+
+
+COLUMNS = [("n", "n"), ("method", "method"), ("ratio", "J_L/J_T"), ("decision", "decision share"),
+           ("allocation", "allocation share"), ("refinement", "refinement over steps"),
+           ("offloaders", "offload rate"), ("tem_offloaders", "TEM offload rate"), ("flip_far", "flips far"),
+           ("flip_near", "flips near"), ("flip_large", "flips large"), ("flip_small", "flips small"),
+           ("bw_err_far", "|log b/b*| far"), ("bw_err_near", "|log b/b*| near"), ("time_ms", "decision ms"),
+           ("tem_ms", "TEM ms")]
+
+
+def markdown(rows: list[dict]) -> str:
+    """The decomposition as a Markdown table (shares in % of TEM's objective)."""
+    pct = {"decision", "allocation", "refinement"}
+    lines = ["| " + " | ".join(h for _, h in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in rows:
+        cells = []
+        for k, _ in COLUMNS:
+            v = r[k]
+            cells.append(f"{100 * v:+.1f} %" if k in pct else (f"{v:.3g}" if isinstance(v, float) else str(v)))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: str | Path) -> None:
+    """Stacked bars: the decision's and the allocation's share of the gap per method and n."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['method']}\nn={r['n']}" for r in rows]
+    x = np.arange(len(rows))
+    dec = np.array([100 * r["decision"] for r in rows])
+    alloc = np.array([100 * r["allocation"] for r in rows])
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(rows)), 4))
+    ax.bar(x, dec, label="decision (its vector, optimal resources)")
+    ax.bar(x, alloc, bottom=dec, label="allocation (its resources vs optimal for its vector)")
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_ylabel("gap to TEM (% of TEM's objective)")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
