@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, kind in (("repeats", _positive), ("steps", _positive), ("warmup", int), ("solver_instances", _positive),
                        ("search_instances", _positive), ("act_calls", _positive), ("learner_steps", _positive), ("vector_steps", _positive)):
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None)
+    parser.add_argument("--vector-batch-sizes", dest="vector_batch_sizes", type=_sizes, default=None,
+                        help="batch sizes of the vector-env measurement, e.g. 1,64 (default: each env's own)")
     parser.add_argument("--decision-sizes", dest="decision_sizes", type=_sizes, default=None,
                         help="sizes for the decision-time sweep, e.g. 2-10 (default: each case's own)")
     return parser

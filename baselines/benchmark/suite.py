@@ -22,6 +22,7 @@ class Settings:
     learner_steps: int = 200  # training budget of the timed learner (the forward pass does not depend on it)
     vector: bool = True  # also measure mec_marl.vector when importable
     vector_steps: int = 200  # timed batched steps per batch size
+    vector_batch_sizes: tuple[int, ...] | None = None  # None: each case's own (up to 8192)
 
 
 FULL = Settings()
@@ -35,7 +36,7 @@ def run(settings: Settings, env_ids, seed: int = 0, quick: bool = False) -> tupl
     t_start = time.perf_counter()
     info = machine.machine_info()
     envs = throughput.measure(env_ids, settings.steps, settings.warmup, settings.repeats, seed,
-                              settings.vector_steps if settings.vector else 0)
+                              settings.vector_steps if settings.vector else 0, settings.vector_batch_sizes)
     solver_rows = solvers.measure(settings.solver_instances, settings.tem_ref_instances, settings.tem_ref_n, seed)
     decisions = decision.measure(settings.decision_sizes, settings.search_instances, settings.act_calls,
                                  settings.learner_steps, seed)

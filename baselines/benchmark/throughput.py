@@ -168,7 +168,8 @@ def _vector_targets(vector: dict, row: dict, case: Case) -> None:
     vector["targets"] = goals
 
 
-def measure(env_ids, steps: int, warmup: int, repeats: int, seed: int, vector_steps: int = 200) -> dict:
+def measure(env_ids, steps: int, warmup: int, repeats: int, seed: int, vector_steps: int = 200,
+            vector_batch_sizes=None) -> dict:
     """``{"protocol", "reference", "envs"}``: each env's steps/s, its ratio to MPE2, and its vector rates
     (``vector_steps`` batched steps per batch size; 0 skips the vector env)."""
     import mec_marl
@@ -198,7 +199,8 @@ def measure(env_ids, steps: int, warmup: int, repeats: int, seed: int, vector_st
         row["target_ratio"] = case.target_ratio
         row["meets_target"] = None if (case.target_ratio is None or ratio is None) else bool(ratio >= case.target_ratio)
         if vector_steps > 0:
-            row["vector"] = vector = vector_throughput(env_id, case.config, case.batch_sizes, steps=vector_steps,
+            sizes = case.batch_sizes if vector_batch_sizes is None else tuple(vector_batch_sizes)
+            row["vector"] = vector = vector_throughput(env_id, case.config, sizes, steps=vector_steps,
                                                        warmup=min(5, vector_steps), seed=seed)
             if not vector.get("skipped"):
                 _vector_targets(vector, row, case)
