@@ -91,7 +91,8 @@ def test_batched_env_matches_mec_marl_vector_across_auto_resets(env_id, config):
         assert td["next", "done"][:, t, 0].numpy().tolist() == done.tolist()
         for group, agents in env.group_map.items():
             for k, agent in enumerate(agents):
-                expected = np.where(done[:, None], infos[agent]["final_obs"], obs[agent]) if done.any() else obs[agent]
+                mask = done.reshape(done.shape + (1,) * (obs[agent].ndim - 1))  # observations may be 2-D (djtcra)
+                expected = np.where(mask, infos[agent]["final_obs"], obs[agent]) if done.any() else obs[agent]
                 np.testing.assert_allclose(td["next", group, "observation"][:, t, k].numpy(), expected, rtol=1e-6)
                 np.testing.assert_allclose(td["next", group, "reward"][:, t, k, 0].numpy(), rewards[agent], rtol=1e-5)
                 if done.any():
