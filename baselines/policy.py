@@ -73,18 +73,19 @@ class LearnedPolicy:
         """Nothing to prepare by default: the policy reads only observations."""
 
     def predict(self, obs: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        # Part of the subclass contract (class docstring); a policy that overrides act() may skip it.
+        raise NotImplementedError(f"{type(self).__name__} must implement predict() or override act()")
 
     def act(self, observations: dict, env) -> dict:
         return {agent: self.predict(observations[agent]) for agent in env.agents}
 
     # ------------------------------------------------------------ checkpoints
     def checkpoint_state(self) -> dict:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement checkpoint_state() to be saved")
 
     @classmethod
     def from_checkpoint_state(cls, state: dict) -> "LearnedPolicy":
-        raise NotImplementedError
+        raise NotImplementedError(f"{cls.__name__} must implement from_checkpoint_state() to be loaded")
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the checkpoint atomically (readers never see half a file), mode 0644."""

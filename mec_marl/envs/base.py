@@ -203,3 +203,24 @@ class MecParallelEnv(ParallelEnv):
 
     def close(self):
         pass
+
+
+def entry_points(env_cls: type[MecParallelEnv]):
+    """PettingZoo's module-level constructors of an env class: ``(parallel_env, env)``.
+
+    ``parallel_env(**kwargs)`` builds the ParallelEnv (arguments: the env page);
+    ``env(**kwargs)`` the AEC env through PettingZoo's ``parallel_to_aec``.
+    """
+
+    def parallel_env(**kwargs) -> MecParallelEnv:
+        return env_cls(**kwargs)
+
+    def env(**kwargs):
+        from pettingzoo.utils.conversions import parallel_to_aec
+
+        return parallel_to_aec(env_cls(**kwargs))
+
+    parallel_env.__doc__ = f"The {env_cls.metadata['name']} ParallelEnv (see the module docstring for arguments)."
+    env.__doc__ = f"The {env_cls.metadata['name']} AEC env, through PettingZoo's ``parallel_to_aec``."
+    return parallel_env, env
+

@@ -131,7 +131,7 @@ from mec_marl.config import (
     Watt,
 )
 from mec_marl.docs import env_page
-from mec_marl.envs.base import MecParallelEnv
+from mec_marl.envs.base import MecParallelEnv, entry_points
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
 from mec_marl.physics import channel, compute
@@ -628,18 +628,7 @@ class CpdrlEnv(MecParallelEnv):
     model = MODEL
 
 
-def parallel_env(**kwargs) -> CpdrlEnv:
-    """The parallel env (see the module docstring for arguments)."""
-    return CpdrlEnv(**kwargs)
-
-
-def env(**kwargs):
-    """The AEC env, through PettingZoo's ``parallel_to_aec``."""
-    from pettingzoo.utils.conversions import parallel_to_aec
-
-    return parallel_to_aec(parallel_env(**kwargs))
-
-
+parallel_env, env = entry_points(CpdrlEnv)
 raw_env = parallel_env
 
 __doc__ = env_page(__doc__, CpdrlConfig, EPISODE_METRICS)

@@ -126,7 +126,7 @@ from mec_marl.config import (
 )
 from mec_marl.docs import env_page
 from mec_marl.envs import djtcra_world as world
-from mec_marl.envs.base import MecParallelEnv
+from mec_marl.envs.base import MecParallelEnv, entry_points
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
 from mec_marl.physics import qoe as qoe_lib
@@ -480,18 +480,7 @@ class DjtcraEnv(MecParallelEnv):
     model = MODEL
 
 
-def parallel_env(**kwargs) -> DjtcraEnv:
-    """The parallel env (see the module docstring for arguments)."""
-    return DjtcraEnv(**kwargs)
-
-
-def env(**kwargs):
-    """The AEC env, through PettingZoo's ``parallel_to_aec``."""
-    from pettingzoo.utils.conversions import parallel_to_aec
-
-    return parallel_to_aec(parallel_env(**kwargs))
-
-
+parallel_env, env = entry_points(DjtcraEnv)
 raw_env = parallel_env
 
 __doc__ = env_page(__doc__, DjtcraConfig, EPISODE_METRICS)

@@ -107,7 +107,7 @@ from pydantic import Field, model_validator
 from mec_marl import units
 from mec_marl.config import Bits, Cycles, EnvConfig, Hertz, Integer, Meters, Watt
 from mec_marl.docs import env_page
-from mec_marl.envs.base import MecParallelEnv
+from mec_marl.envs.base import MecParallelEnv, entry_points
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
 from mec_marl.physics import channel
@@ -532,18 +532,7 @@ class LargeScaleEnv(MecParallelEnv):
     model = MODEL
 
 
-def parallel_env(**kwargs) -> LargeScaleEnv:
-    """The parallel env (see the module docstring for arguments)."""
-    return LargeScaleEnv(**kwargs)
-
-
-def env(**kwargs):
-    """The AEC env, through PettingZoo's ``parallel_to_aec``."""
-    from pettingzoo.utils.conversions import parallel_to_aec
-
-    return parallel_to_aec(parallel_env(**kwargs))
-
-
+parallel_env, env = entry_points(LargeScaleEnv)
 raw_env = parallel_env
 
 __doc__ = env_page(__doc__, LargeScaleConfig, EPISODE_METRICS)

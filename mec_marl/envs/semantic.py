@@ -116,7 +116,7 @@ from pydantic import Field, model_validator
 
 from mec_marl.config import EnvConfig, Hertz, Integer, Meters, MetersRange, Seconds, Watt
 from mec_marl.docs import env_page
-from mec_marl.envs.base import MecParallelEnv
+from mec_marl.envs.base import MecParallelEnv, entry_points
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
 from mec_marl.physics import fading, queues, semantic
@@ -697,18 +697,7 @@ class SemanticEnv(MecParallelEnv):
     model = MODEL
 
 
-def parallel_env(**kwargs) -> SemanticEnv:
-    """The parallel env (see the module docstring for arguments)."""
-    return SemanticEnv(**kwargs)
-
-
-def env(**kwargs):
-    """The AEC env, through PettingZoo's ``parallel_to_aec``."""
-    from pettingzoo.utils.conversions import parallel_to_aec
-
-    return parallel_to_aec(parallel_env(**kwargs))
-
-
+parallel_env, env = entry_points(SemanticEnv)
 raw_env = parallel_env
 
 __doc__ = env_page(__doc__, SemanticConfig, EPISODE_METRICS)

@@ -149,7 +149,7 @@ from mec_marl.config import (
     WattRange,
 )
 from mec_marl.docs import env_page
-from mec_marl.envs.base import MecParallelEnv
+from mec_marl.envs.base import MecParallelEnv, entry_points
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
 from mec_marl.physics import queues
@@ -528,18 +528,7 @@ class SmartCommunityEnv(MecParallelEnv):
     model = MODEL
 
 
-def parallel_env(**kwargs) -> SmartCommunityEnv:
-    """The parallel env (see the module docstring for arguments)."""
-    return SmartCommunityEnv(**kwargs)
-
-
-def env(**kwargs):
-    """The AEC env, through PettingZoo's ``parallel_to_aec``."""
-    from pettingzoo.utils.conversions import parallel_to_aec
-
-    return parallel_to_aec(parallel_env(**kwargs))
-
-
+parallel_env, env = entry_points(SmartCommunityEnv)
 raw_env = parallel_env
 
 __doc__ = env_page(__doc__, SmartCommunityConfig, EPISODE_METRICS)

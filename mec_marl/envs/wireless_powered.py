@@ -110,7 +110,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from mec_marl.config import CyclesPerBit, EnvConfig, Hertz, Integer, MetersRange, Watt
 from mec_marl.docs import env_page
 from mec_marl.envs import droo_files
-from mec_marl.envs.base import MecParallelEnv
+from mec_marl.envs.base import MecParallelEnv, entry_points
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
 from mec_marl.physics import wireless_power as wpt
@@ -485,18 +485,7 @@ class WirelessPoweredEnv(MecParallelEnv):
     model = MODEL
 
 
-def parallel_env(**kwargs) -> WirelessPoweredEnv:
-    """The parallel env (see the module docstring for arguments)."""
-    return WirelessPoweredEnv(**kwargs)
-
-
-def env(**kwargs):
-    """The AEC env, through PettingZoo's ``parallel_to_aec``."""
-    from pettingzoo.utils.conversions import parallel_to_aec
-
-    return parallel_to_aec(parallel_env(**kwargs))
-
-
+parallel_env, env = entry_points(WirelessPoweredEnv)
 raw_env = parallel_env
 
 __doc__ = env_page(__doc__, WirelessPoweredConfig, EPISODE_METRICS)
