@@ -15,6 +15,8 @@ log-error of the learner's bandwidth against the optimum for its own decision.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -29,13 +31,33 @@ from mec_marl.envs import cpdrl
 AGENT = "scheduler"
 
 
-def trained_policy(method: str, n: int, seed: int, steps: int, cache: Path | None):
-    """Train ``method`` at n UTDs (quick budget: ``steps``), or load it from ``cache`` when saved there."""
+def _tag(train: dict | None, env: dict | None) -> str:
+    """A short, stable name of the overrides (for cache files and table rows); '' when there are none."""
+    parts = [f"{k}={v}" for k, v in sorted({**(train or {}), **{f"env.{k}": v for k, v in (env or {}).items()}}.items())]
+    if not parts:
+        return ""
+    return "-" + hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:10]
+
+
+def run_policy(run: Path, method: str, n: int, seed: int):
+    """The policy a reproduction run saved for (method, n, seed) (a budget with ``save_policies: true``)."""
+    found = sorted(Path(run).glob(f"cells/*/{method}/n_devices={n}_s{seed}.pt"))
+    if not found:
+        raise FileNotFoundError(f"no saved policy of {method} at n={n}, seed {seed} under {run}/cells "
+                                "(run reproduce.py with a budget that has save_policies: true)")
+    return registry.get(method, "cpdrl_v0").load(found[0])
+
+
+def trained_policy(method: str, n: int, seed: int, steps: int, cache: Path | None,
+                   train: dict | None = None, env: dict | None = None):
+    """Train ``method`` at n UTDs (``steps`` env steps; ``train``: hyper-parameter overrides, ``env``: env
+    options), or load it from ``cache`` when saved there."""
     spec = registry.get(method, "cpdrl_v0")
-    path = None if cache is None else Path(cache) / f"{method}-n{n}-s{seed}-{steps}.pt"
+    path = None if cache is None else Path(cache) / f"{method}-n{n}-s{seed}-{steps}{_tag(train, env)}.pt"
     if path is not None and path.exists():
         return spec.load(path)
-    policy = spec.build("cpdrl_v0", {"n_devices": n}, seed=seed, budget={"steps": steps, "progress": False})
+    policy = spec.build("cpdrl_v0", {"n_devices": n, **(env or {})}, seed=seed,
+                        budget={"steps": steps, "progress": False, **(train or {})})
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         policy.save(path)
@@ -52,9 +74,10 @@ def _far_large(instance) -> tuple[np.ndarray, np.ndarray]:
     return far, large
 
 
-def decompose(policy, n: int, seed: int, episodes: int) -> dict:
-    """The gap decomposition of ``policy`` at n UTDs over ``episodes`` evaluation instances (means)."""
-    env = mec_marl.make("cpdrl_v0", n_devices=n, **getattr(policy, "env_options", {}))
+def decompose(policy, n: int, seed: int, episodes: int, env_kwargs: dict | None = None) -> dict:
+    """The gap decomposition of ``policy`` at n UTDs over ``episodes`` evaluation instances (means);
+    ``env_kwargs``: env options the policy was trained under (e.g. ``observation="paper"``)."""
+    env = mec_marl.make("cpdrl_v0", n_devices=n, **(env_kwargs or {}), **getattr(policy, "env_options", {}))
     rows = []
     flips = {"far": [], "near": [], "large": [], "small": []}
     bw_err = {"far": [], "near": [], "large": [], "small": []}
@@ -93,9 +116,9 @@ def decompose(policy, n: int, seed: int, episodes: int) -> dict:
     return out
 
 
-def decision_seconds(policy, n: int, seed: int, samples: int = 10) -> float:
+def decision_seconds(policy, n: int, seed: int, samples: int = 10, env_kwargs: dict | None = None) -> float:
     """Median wall time of ``reset`` + first ``act`` (what ``decision_time_s`` measures)."""
-    env = mec_marl.make("cpdrl_v0", n_devices=n, **getattr(policy, "env_options", {}))
+    env = mec_marl.make("cpdrl_v0", n_devices=n, **(env_kwargs or {}), **getattr(policy, "env_options", {}))
     times = []
     for s in eval_seeds(seed, samples):
         obs, _ = env.reset(seed=s)
@@ -107,7 +130,7 @@ def decision_seconds(policy, n: int, seed: int, samples: int = 10) -> float:
     return float(np.median(times))
 
 
-COLUMNS = [("n", "n"), ("method", "method"), ("ratio", "J_L/J_T"), ("decision", "decision share"),
+COLUMNS = [("n", "n"), ("method", "method"), ("seed", "seed"), ("ratio", "J_L/J_T"), ("decision", "decision share"),
            ("allocation", "allocation share"), ("refinement", "refinement over steps"),
            ("offloaders", "offload rate"), ("tem_offloaders", "TEM offload rate"), ("flip_far", "flips far"),
            ("flip_near", "flips near"), ("flip_large", "flips large"), ("flip_small", "flips small"),
@@ -122,10 +145,23 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         cells = []
         for k, _ in COLUMNS:
-            v = r[k]
+            v = r.get(k, "")
             cells.append(f"{100 * v:+.1f} %" if k in pct else (f"{v:.3g}" if isinstance(v, float) else str(v)))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def seed_mean(rows: list[dict]) -> list[dict]:
+    """One row per (n, method) with the numeric columns averaged over its seeds (``seed`` = "mean of k")."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["n"], r["method"]), []).append(r)
+    out = []
+    for (n, method), rs in groups.items():
+        keys = [k for k, v in rs[0].items() if isinstance(v, float)]
+        out.append({"n": n, "method": method, "seed": f"mean of {len(rs)}",
+                    **{k: float(np.nanmean([r[k] for r in rs])) for k in keys}})
+    return out
 
 
 def plot(rows: list[dict], path: str | Path) -> None:
@@ -136,6 +172,8 @@ def plot(rows: list[dict], path: str | Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = [f"{r['method']}\nn={r['n']}" for r in rows]
+    if len({r["method"] for r in rows}) == 1:
+        labels = [f"n={r['n']}" for r in rows]
     x = np.arange(len(rows))
     dec = np.array([100 * r["decision"] for r in rows])
     alloc = np.array([100 * r["allocation"] for r in rows])

@@ -95,3 +95,32 @@ def test_gap_script_names_a_bad_method():
                           capture_output=True, text=True, check=False, cwd=__file__.rsplit("/tests/", 1)[0])
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: ") and "bogus" in proc.stderr
+
+
+def test_gap_tool_trains_with_overrides_and_reads_a_runs_saved_policies(tmp_path, trained):
+    import importlib.util
+    from pathlib import Path
+
+    from baselines import cpdrl_gap
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("cpdrl_gap_script", root / "scripts" / "cpdrl_gap.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script._pairs(["noise_std=0.7", "hidden_critic=[24, 16]", "mask_surrogate=false"], "--train") == {
+        "noise_std": 0.7, "hidden_critic": [24, 16], "mask_surrogate": False}
+    with pytest.raises(ValueError, match="expected KEY=VALUE"):
+        script._pairs(["noise_std"], "--train")
+
+    policy = cpdrl_gap.trained_policy("cpdrl_solver", 3, 0, 250, tmp_path, train={"learning_starts": 100, "noise_std": 0.7},
+                                      env={"max_cycles": 5})
+    assert policy.hyper.noise_std == 0.7 and policy.env_kwargs["max_cycles"] == 5
+    cached = list(tmp_path.glob("cpdrl_solver-n3-s0-250-*.pt"))
+    assert len(cached) == 1  # the overrides are in the cache name, so they never reuse a default-trained policy
+
+    cell = tmp_path / "run" / "cells" / "table1_solver" / "cpdrl_solver" / "n_devices=3_s1.pt"
+    cell.parent.mkdir(parents=True)
+    trained.save(cell)
+    assert cpdrl_gap.run_policy(tmp_path / "run", "cpdrl_solver", 3, 1).variant == "cpdrl_solver"
+    with pytest.raises(FileNotFoundError, match="no saved policy of cpdrl_solver at n=4, seed 1"):
+        cpdrl_gap.run_policy(tmp_path / "run", "cpdrl_solver", 4, 1)

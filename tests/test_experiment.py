@@ -123,6 +123,9 @@ def test_shipped_experiment_files_validate_and_plan():
     assert {c.seed for c in quick} == {0, 1, 2}
     assert {c.point["n_devices"] for c in quick} == {2, 4, 8}  # the quick sweep keeps make demo under 10 minutes
     assert {c.method_id for c in plan(exp, "paper")} == set(exp.methods)
+    full = plan(exp, "quick_full")  # issue 21: the quick training budget at the paper's n = 2..10
+    assert {c.point["n_devices"] for c in full} == set(range(2, 11))
+    assert all(c.save_policy == (c.method_id not in ("tem", "fom", "rom", "lem")) for c in full)
     with pytest.raises(ExperimentError, match="unknown experiment 'nope'"):
         load_experiment("nope")
     with pytest.raises(ExperimentError, match="no such experiment file"):
@@ -147,6 +150,23 @@ def test_plan_applies_axes_and_env_options_and_select_refuses_strangers():
         plan(exp, "paper")
     assert cell_path("out", cells[0]).as_posix() == "out/cells/a/tem/n_devices=2_s0.json"
     assert Cell.from_dict(cells[0].as_dict()) == cells[0]
+    assert [c.seed for c in select(exp, "q", cells, ["tem"], seeds=[1])] == [1, 1]
+    with pytest.raises(ExperimentError, match="seed 5 is not a seed of budget 'q'"):
+        select(exp, "q", cells, seeds=[5])
+
+
+def test_save_policies_saves_each_learner_next_to_its_result(tmp_path):
+    from baselines import registry
+    from baselines.experiment.run import run_cell
+
+    exp = parse_experiment(small_experiment(budgets={"q": {
+        "seeds": [0], "sweep": {"n_devices": [2]}, "eval_episodes": 1, "decision_samples": 1,
+        "train": {"steps": 20}, "save_policies": True}}))
+    cells = {c.method_id: c for c in plan(exp, "q")}
+    assert not cells["tem"].save_policy and cells["ddpg"].save_policy  # learners only
+    run_cell(cells["ddpg"], tmp_path)
+    saved = cell_path(tmp_path, cells["ddpg"]).with_suffix(".pt")
+    assert registry.get("ddpg").load(saved).name == "ddpg"
 
 
 # ------------------------------------------------------------------ episode

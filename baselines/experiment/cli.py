@@ -17,6 +17,7 @@ def reproduce(argv: list[str] | None = None) -> int:
     python scripts/reproduce.py cpdrl --budget quick
     python scripts/reproduce.py cpdrl --budget paper --workers 4
     python scripts/reproduce.py cpdrl --methods tem,lem --values 2,4      # a subset: merged into the report
+    python scripts/reproduce.py cpdrl --budget paper --values 8 --seeds 0,1
 
     Reads configs/experiments/<paper>.yaml (or a .yaml path). Each cell
     (variant x swept point x method x seed: train if a learner, evaluate on
@@ -42,6 +43,7 @@ def reproduce(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default=None, help="comma-separated subset of the experiment's variants")
     parser.add_argument("--values", action="append", default=[], metavar="[AXIS=]V1,V2",
                         help="subset of the swept values (name the axis if there are several)")
+    parser.add_argument("--seeds", default=None, help="comma-separated subset of the budget's seeds")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--progress", action=argparse_bool(), default=None,
                         help="progress bar (default: on a terminal, off when CI is set)")
@@ -51,7 +53,12 @@ def reproduce(argv: list[str] | None = None) -> int:
 
     exp = load_experiment(args.paper)
     cells = plan(exp, args.budget)
-    subset = select(exp, args.budget, cells, _split(args.methods), parse_values(args.values, exp), _split(args.variants))
+    try:
+        seeds = [int(x) for x in _split(args.seeds)] if args.seeds else None
+    except ValueError:
+        raise UsageError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
+    subset = select(exp, args.budget, cells, _split(args.methods), parse_values(args.values, exp), _split(args.variants),
+                    seeds)
     out = Path(args.out or f"runs/{exp.paper}-{args.budget}")
     todo = pending(subset, out, args.fresh)
     print(f"{exp.paper} ({args.budget}): {len(cells)} cells planned, {len(subset)} selected, "

@@ -32,6 +32,7 @@ class Cell:
     decision_samples: int = 20
     decision_warmup: int = 3
     trace: bool = False
+    save_policy: bool = False  # learners: also save the trained policy next to the result (<cell>.pt)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -88,6 +89,7 @@ def plan(exp: Experiment, budget: str) -> list[Cell]:
                         env_kwargs=env_kwargs, options=options, train=train if method.kind == "learner" else {},
                         eval_episodes=b.eval_episodes, decision_samples=b.decision_samples,
                         decision_warmup=b.decision_warmup, trace=b.trace,
+                        save_policy=b.save_policies and method.kind == "learner",
                     ))
     return cells
 
@@ -112,8 +114,9 @@ def check_variant(exp: Experiment, name: str, env_id: str, env_kwargs: dict) -> 
 
 
 def select(exp: Experiment, budget: str, cells: list[Cell], methods: list[str] | None = None,
-           values: dict[str, list[str]] | None = None, variants: list[str] | None = None) -> list[Cell]:
-    """The cells of a subset run; a method, variant or value outside the plan is an error."""
+           values: dict[str, list[str]] | None = None, variants: list[str] | None = None,
+           seeds: list[int] | None = None) -> list[Cell]:
+    """The cells of a subset run; a method, variant, value or seed outside the plan is an error."""
     if methods:
         unknown = [m for m in methods if m not in exp.methods]
         if unknown:
@@ -124,6 +127,12 @@ def select(exp: Experiment, budget: str, cells: list[Cell], methods: list[str] |
         if unknown:
             raise ExperimentError(f"unknown variant {unknown[0]!r}; the experiment has {list(exp.variants)}")
         cells = [c for c in cells if c.variant in variants]
+    if seeds:
+        allowed = exp.budgets[budget].seeds
+        unknown = [s for s in seeds if s not in allowed]
+        if unknown:
+            raise ExperimentError(f"seed {unknown[0]} is not a seed of budget {budget!r}; its seeds: {allowed}")
+        cells = [c for c in cells if c.seed in seeds]
     for axis, wanted in (values or {}).items():
         if axis not in exp.axes:
             raise ExperimentError(f"unknown sweep axis {axis!r}; the experiment has {list(exp.axes)}")

@@ -72,6 +72,8 @@ def run_cell(cell: Cell, out: Path) -> dict:
     if trace is not None:
         columns = list(dict.fromkeys(k for row in trace for k in row))
         write_csv(path.with_suffix(".trace.csv"), trace, columns)
+    if cell.save_policy and hasattr(policy, "save"):
+        policy.save(path.with_suffix(".pt"))
     write_json(path, result)  # last: the cell counts as finished once this file exists
     return result
 

@@ -71,6 +71,7 @@ class Budget(_Model):
     decision_samples: int = Field(default=20, ge=1)  # timed decisions per cell, after the warm-up
     decision_warmup: int = Field(default=3, ge=0)
     trace: bool = False  # write per-step CSV traces of the evaluation episodes
+    save_policies: bool = False  # save each learner's trained policy as <cell>.pt (for later analysis)
 
     @model_validator(mode="after")
     def _unique(self):
