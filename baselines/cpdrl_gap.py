@@ -152,16 +152,46 @@ def markdown(rows: list[dict]) -> str:
 
 
 def seed_mean(rows: list[dict]) -> list[dict]:
-    """One row per (n, method) with the numeric columns averaged over its seeds (``seed`` = "mean of k")."""
+    """One row per (n, method) with the numeric columns averaged over its seeds (``seed`` = "mean of k");
+    an (n, method) with a single seed keeps that seed's row."""
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["n"], r["method"]), []).append(r)
     out = []
     for (n, method), rs in groups.items():
+        if len(rs) == 1:
+            out.append(rs[0])
+            continue
         keys = [k for k, v in rs[0].items() if isinstance(v, float)]
         out.append({"n": n, "method": method, "seed": f"mean of {len(rs)}",
                     **{k: float(np.nanmean([r[k] for r in rs])) for k in keys}})
     return out
+
+
+def seed_ratios(run: str | Path, reference: str = "tem", metric: str = "objective") -> list[dict]:
+    """Each method's ratio to ``reference`` per n, from a reproduction's cells: the ratio is taken per
+    seed (both evaluated on that seed's instances), then its mean and 95 % bootstrap CI across seeds
+    (:func:`baselines.experiment.stats.across_seeds`); with the median decision times (ms) beside it."""
+    from baselines.experiment.io import read_json
+    from baselines.experiment.stats import across_seeds
+
+    cells = [read_json(p) for p in sorted(Path(run).glob("cells/*/*/n_devices=*_s*.json"))]
+    by_key = {(c["cell"]["variant"], c["cell"]["point"]["n_devices"], c["cell"]["method_id"], c["cell"]["seed"]): c
+              for c in cells}
+    groups: dict[tuple, list[tuple[float, float, float]]] = {}
+    for (variant, n, method, seed), c in by_key.items():
+        ref = by_key.get((variant, n, reference, seed))
+        if ref is None or method == reference:
+            continue
+        groups.setdefault((n, method), []).append((c["seed_means"][metric] / ref["seed_means"][metric],
+                                                   c["seed_means"]["decision_time_s"], ref["seed_means"]["decision_time_s"]))
+    rows = []
+    for (n, method), vals in sorted(groups.items()):
+        agg = across_seeds(v[0] for v in vals)
+        rows.append({"n": n, "method": method, "seeds": len(vals), "ratio": agg["mean"], "ci_low": agg["ci_low"],
+                     "ci_high": agg["ci_high"], "time_ms": 1e3 * float(np.mean([v[1] for v in vals])),
+                     "tem_ms": 1e3 * float(np.mean([v[2] for v in vals]))})
+    return rows
 
 
 def plot(rows: list[dict], path: str | Path) -> None:

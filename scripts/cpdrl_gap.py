@@ -29,6 +29,14 @@ def _pairs(items: list[str], flag: str) -> dict:
     return out
 
 
+def ratio_markdown(rows: list[dict]) -> str:
+    lines = ["| n | method | seeds | ratio to TEM [95 % CI] | decision ms | TEM ms |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['n']} | {r['method']} | {r['seeds']} | {r['ratio']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] "
+                     f"| {r['time_ms']:.3g} | {r['tem_ms']:.3g} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[4, 6, 8])
@@ -46,9 +54,15 @@ def main(argv=None) -> int:
                         "(e.g. runs/cpdrl-quick_full) instead of training")
     parser.add_argument("--png", default="runs/cpdrl_gap/gap.png", help="the plot ('' = none)")
     parser.add_argument("--json", default="", help="also write the rows (per seed and means) to this file")
+    parser.add_argument("--ratios", default="", metavar="RUN", help="only print each method's per-seed ratio to "
+                        "TEM with its CI and decision times from a reproduction's cells (e.g. runs/cpdrl-quick_full)")
     args = parser.parse_args(argv)
     from baselines import cpdrl_gap
     from baselines.search import MAX_EXHAUSTIVE_DEVICES, CpdrlExhaustive
+
+    if args.ratios:
+        print(ratio_markdown(cpdrl_gap.seed_ratios(args.ratios)))
+        return 0
 
     try:
         train, env = _pairs(args.train, "--train"), _pairs(args.env, "--env")
@@ -69,7 +83,11 @@ def main(argv=None) -> int:
             tem_ms = 1e3 * cpdrl_gap.decision_seconds(CpdrlExhaustive(), n, seed)
             for m in args.methods:
                 if args.run:
-                    policy = cpdrl_gap.run_policy(args.run, m, n, seed)
+                    try:
+                        policy = cpdrl_gap.run_policy(args.run, m, n, seed)
+                    except FileNotFoundError as err:  # a run still in progress: decompose what it has
+                        print(f"skipped: {err}", file=sys.stderr)
+                        continue
                 else:
                     policy = cpdrl_gap.trained_policy(m, n, seed, args.steps, args.cache or None, train, env)
                 row = {"n": n, "method": m + (f" {args.label}" if args.label else ""), "seed": seed,
