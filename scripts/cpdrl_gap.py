@@ -103,7 +103,7 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({"train": train, "env": env, "steps": args.steps, "rows": rows,
                                                "means": means}, indent=1))
     if args.png:
-        cpdrl_gap.plot(means or rows, args.png)
+        cpdrl_gap.plot(cpdrl_gap.seed_mean(rows), args.png)  # one bar per (n, method): the seeds' mean
         print(f"\nwrote {args.png}", file=sys.stderr)
     return 0
 
