@@ -3,9 +3,10 @@
 Any env whose agents all pick from one ``Discrete(A)`` and share a team reward
 (the ``users`` modes of the multi-agent papers) trains here:
 
-* one Q-network shared by the agents, the agent's one-hot index appended to
-  its input (parameter sharing; the paper's per-user networks would be
-  N copies of it), on each agent's own observation (``input="own"``: VDN-L,
+* one Q-network trunk shared by the agents, the agent's one-hot index appended
+  to its input, and one output layer per agent (the paper's per-user networks
+  are N whole copies; the own heads keep their independent initial greedy
+  actions, see :class:`SharedAgentQ`), on each agent's own observation (``input="own"``: VDN-L,
   IDQN) or on every agent's observations concatenated (``input="joint"``:
   VDN-G; in ``djtcra_v0`` that is the system state);
 * ``mixing="sum"``: VDN (Sunehag et al., 2018), Q_tot = sum_i Q_i, one TD
@@ -43,17 +44,32 @@ class DqnHyper(HyperParams):
 
 
 class SharedAgentQ(nn.Module):
-    """``Q(o_i, i) -> (A,)`` for N agents with one network: ``(..., N, d) -> (..., N, A)``."""
+    """``Q(o_i, i) -> (A,)`` for N agents: ``(..., N, d) -> (..., N, A)``.
+
+    A shared trunk on ``[o_i, one-hot i]`` and one output layer per agent,
+    initialised independently like N separate networks' last layers. With a
+    single shared output layer its per-action biases (spread ~0.05 at
+    PyTorch's default init) outweigh what the user id and row change (~0.004
+    on djtcra_v0), so every agent starts with the same greedy action: all
+    users on one ES, a state that epsilon-greedy Q-learning on a positive
+    team reward only reinforces (the greedy action's Q is pulled up most).
+    """
 
     def __init__(self, obs_dim: int, n_agents: int, n_actions: int, hidden):
         super().__init__()
+        if not hidden:
+            raise ValueError("SharedAgentQ needs at least one hidden layer (the per-agent heads sit on it)")
         self.n_agents = n_agents
-        self.net = mlp([obs_dim + n_agents, *hidden, n_actions])
+        self.trunk = nn.Sequential(mlp([obs_dim + n_agents, *hidden]), nn.ReLU())
+        bound = 1.0 / float(np.sqrt(hidden[-1]))  # nn.Linear's default init, per agent
+        self.head_w = nn.Parameter(torch.empty(n_agents, hidden[-1], n_actions).uniform_(-bound, bound))
+        self.head_b = nn.Parameter(torch.empty(n_agents, n_actions).uniform_(-bound, bound))
         self.register_buffer("ids", torch.eye(n_agents))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         ids = self.ids.expand(*obs.shape[:-2], -1, -1)
-        return self.net(torch.cat([obs, ids], dim=-1))
+        z = self.trunk(torch.cat([obs, ids], dim=-1))
+        return torch.einsum("...nk,nka->...na", z, self.head_w) + self.head_b
 
 
 def td_loss(q: SharedAgentQ, target: SharedAgentQ, batch: dict, gamma: float, mixing: str) -> torch.Tensor:
