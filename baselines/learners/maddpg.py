@@ -61,6 +61,7 @@ class MaddpgHyper(HyperParams):
     buffer_size: int = Field(20000, ge=1, le=10_000_000)
     warmup: int = Field(200, ge=0, description="transitions before training starts (T_c)")
     noise: float = Field(0.1, ge=0, le=1.0, description="exploration noise std on the probabilities")
+    reward_scale: float = Field(1.0, gt=0, le=1e6, description="the critics learn reward x reward_scale (the logged reward is unscaled)")
     num_envs: int = Field(4, ge=1, le=4096, description="vector env batch")
     entropy: bool = Field(True, description="MAMaxEnt (True) or MADDPG (False)")
 
@@ -202,7 +203,8 @@ def train(venv, owner: Callable, observe: Callable, seed: int, budget: dict, nam
             for b in range(hyper.num_envs):
                 buf["state"][pos], buf["next_state"][pos], buf["owner"][pos] = state[b], final_state[b], own[b]
                 buf["next_owner"][pos], buf["action"][pos] = owner(final_state[b : b + 1])[0], action[b]
-                buf["reward"][pos], buf["live"][pos] = rewards[agents[0]][b], 1.0 - float(terms[agents[0]][b])
+                buf["reward"][pos] = rewards[agents[0]][b] * hyper.reward_scale
+                buf["live"][pos] = 1.0 - float(terms[agents[0]][b])
                 pos, size = (pos + 1) % cap, min(size + 1, cap)
             state = next_state
             history["step"].append((it + 1) * hyper.num_envs)

@@ -60,15 +60,19 @@ class SharedAgentQ(nn.Module):
         if not hidden:
             raise ValueError("SharedAgentQ needs at least one hidden layer (the per-agent heads sit on it)")
         self.n_agents = n_agents
-        self.trunk = nn.Sequential(mlp([obs_dim + n_agents, *hidden]), nn.ReLU())
+        # first layer = Linear([o_i, one-hot i]) split in two, so that a shared input (..., 1, d)
+        # (VDN-G's system state) goes through it once, not once per agent
+        self.embed_obs = nn.Linear(obs_dim, hidden[0])
+        fan_in = 1.0 / float(np.sqrt(obs_dim + n_agents))
+        self.embed_id = nn.Parameter(torch.empty(n_agents, hidden[0]).uniform_(-fan_in, fan_in))
+        self.trunk = nn.Sequential(nn.ReLU(), *([mlp(hidden), nn.ReLU()] if len(hidden) > 1 else []))
         bound = 1.0 / float(np.sqrt(hidden[-1]))  # nn.Linear's default init, per agent
         self.head_w = nn.Parameter(torch.empty(n_agents, hidden[-1], n_actions).uniform_(-bound, bound))
         self.head_b = nn.Parameter(torch.empty(n_agents, n_actions).uniform_(-bound, bound))
-        self.register_buffer("ids", torch.eye(n_agents))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        ids = self.ids.expand(*obs.shape[:-2], -1, -1)
-        z = self.trunk(torch.cat([obs, ids], dim=-1))
+        """``(..., N, d)`` per-agent inputs, or ``(..., 1, d)`` one input for all -> ``(..., N, A)``."""
+        z = self.trunk(self.embed_obs(obs) + self.embed_id)
         return torch.einsum("...nk,nka->...na", z, self.head_w) + self.head_b
 
 
@@ -86,12 +90,10 @@ def td_loss(q: SharedAgentQ, target: SharedAgentQ, batch: dict, gamma: float, mi
 
 
 def agent_inputs(obs: dict, agents: list[str], mode: str) -> np.ndarray:
-    """``(B, N, d)`` network inputs from a vector env's per-agent observations ``(B, ...)``."""
+    """Network inputs from a vector env's per-agent observations ``(B, ...)``: ``(B, N, d)``
+    (``own``) or the one joint input ``(B, 1, N d)`` that every agent sees (``joint``)."""
     own = np.stack([np.asarray(obs[a], dtype=np.float32).reshape(len(obs[a]), -1) for a in agents], axis=1)
-    if mode == "own":
-        return own
-    joint = own.reshape(own.shape[0], 1, -1)
-    return np.broadcast_to(joint, (own.shape[0], len(agents), joint.shape[-1]))
+    return own if mode == "own" else own.reshape(own.shape[0], 1, -1)
 
 
 class UsersQPolicy(LearnedPolicy):
@@ -134,12 +136,12 @@ def train(env_id: str, env_kwargs: dict, seed: int, budget: dict, name: str = "v
     n_actions = int(venv.single_action_space(agents[0]).n)
     obs, _ = venv.reset(seed=seed)
     x = agent_inputs(obs, agents, hyper.input)
-    N, d = x.shape[1], x.shape[2]
+    N, rows, d = len(agents), x.shape[1], x.shape[2]
     q, target = SharedAgentQ(d, N, n_actions, hyper.hidden), SharedAgentQ(d, N, n_actions, hyper.hidden)
     target.load_state_dict(q.state_dict())
     opt = torch.optim.Adam(q.parameters(), lr=hyper.lr)
     cap = hyper.buffer_size
-    buf = {"obs": np.zeros((cap, N, d), np.float32), "next_obs": np.zeros((cap, N, d), np.float32),
+    buf = {"obs": np.zeros((cap, rows, d), np.float32), "next_obs": np.zeros((cap, rows, d), np.float32),
            "actions": np.zeros((cap, N), np.int64), "rewards": np.zeros(cap, np.float32),
            "terminated": np.zeros(cap, np.float32)}
     size, pos, history = 0, 0, {"step": [], "system_reward": []}
