@@ -109,6 +109,8 @@ def test_first_evaluation_instance_differs_from_first_training_instance():
     ({"budgets": {"q": {"seeds": [0], "sweep": {"n_devices": [2]}, "eval_episodes": 0}}}, "eval_episodes"),
     ({"budgets": {"q": {"seeds": [0, 0], "sweep": {"n_devices": [2]}, "eval_episodes": 1}}}, "seeds repeat"),
     ({"tables": [{"name": "t", "reference": "pso"}]}, "reference 'pso'"),
+    ({"budgets": {"q": {"seeds": [0], "sweep": {"n_devices": [2]}, "eval_episodes": 1, "method_train": {"zz": {}}}}},
+     "method_train method 'zz'"),
     ({"claims": [{"claim": "x", "check": {"kind": "below", "method": "tem", "others": ["zz"], "metric": "o"}}]},
      "claim method 'zz'"),
 ])
@@ -147,6 +149,15 @@ def test_plan_applies_axes_and_env_options_and_select_refuses_strangers():
         plan(exp, "paper")
     assert cell_path("out", cells[0]).as_posix() == "out/cells/a/tem/n_devices=2_s0.json"
     assert Cell.from_dict(cells[0].as_dict()) == cells[0]
+
+
+def test_a_budgets_method_train_reaches_that_method_in_that_budget_only():
+    budgets = {"q": {"seeds": [0], "sweep": {"n_devices": [2]}, "eval_episodes": 1, "train": {"steps": 10},
+                     "method_train": {"ddpg": {"steps": 20, "lr": 0.5}}},
+               "p": {"seeds": [0], "sweep": {"n_devices": [2]}, "eval_episodes": 1, "train": {"steps": 10}}}
+    exp = parse_experiment(small_experiment(budgets=budgets))
+    assert [c.train for c in plan(exp, "q") if c.method_id == "ddpg"] == [{"steps": 20, "lr": 0.5}]
+    assert [c.train for c in plan(exp, "p") if c.method_id == "ddpg"] == [{"steps": 10}]
 
 
 # ------------------------------------------------------------------ episode
