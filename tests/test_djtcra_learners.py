@@ -8,7 +8,7 @@ import torch
 
 import mec_marl
 from baselines.djtcra import learners
-from baselines.learners.maddpg import joint, row_entropy
+from baselines.learners.maddpg import joint, one_hot_rows, row_entropy, straight_through
 from baselines.learners.value_decomposition import SharedAgentQ, td_loss
 from baselines.policy import read_checkpoint  # noqa: F401  (the checkpoint format the policies use)
 
@@ -26,6 +26,15 @@ def test_row_entropy_is_eq_32_over_the_agents_users():
     p = torch.tensor([[[0.5, 0.5], [1.0, 0.0], [0.25, 0.75]]])
     rows = torch.tensor([[1.0, 1.0, 0.0]])
     assert float(row_entropy(p, rows)) == pytest.approx(np.log(2), rel=1e-6)
+
+
+def test_executed_action_is_the_rows_argmax_with_the_probabilities_gradient():
+    p = torch.tensor([[0.2, 0.5, 0.3], [0.4, 0.4, 0.2]], requires_grad=True)
+    assert one_hot_rows(p).tolist() == [[0, 1, 0], [1, 0, 0]]  # a tie goes to the lowest index, as in the env
+    out = straight_through(p)
+    assert out.tolist() == [[0, 1, 0], [1, 0, 0]]
+    (out * torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    assert p.grad.tolist() == [[1, 2, 3], [4, 5, 6]]
 
 
 @pytest.mark.parametrize("mixing", ["sum", "none"])
@@ -59,7 +68,8 @@ def test_users_start_with_their_own_greedy_actions(seed):
 
 @pytest.mark.parametrize("name", ["mamaxent", "maddpg", "vdn_l", "vdn_g", "idqn"])
 def test_tiny_training_is_seeded_and_round_trips(name, tmp_path):
-    budget = dict(TINY, **({"actor_delay": 2, "entropy_delay": 1} if name in ("mamaxent", "maddpg") else {}))
+    server = {"actor_delay": 2, "entropy_delay": 1, "critic_action": "executed" if name == "maddpg" else "probs"}
+    budget = dict(TINY, **(server if name in ("mamaxent", "maddpg") else {}))
     build = getattr(learners, f"build_{name}")
     a, b = build(env_kwargs=ENV, seed=3, budget=budget), build(env_kwargs=ENV, seed=3, budget=budget)
     env = mec_marl.make("djtcra_v0", **a.env_kwargs)

@@ -19,7 +19,13 @@ agent's. Training is centralised:
   SAC's temperature rule); ``entropy=False`` is MADDPG (omega = 0).
 
 Exploration while collecting: Gaussian noise on the probabilities before the
-env's argmax (the paper does not say; MADDPG's usual choice). The env
+env's argmax (the paper does not say; MADDPG's usual choice). The critics see
+the joint probabilities, as eq. (22) stores them (``critic_action="probs"``),
+or the one-hot of the executed argmax of eq. (21) with straight-through
+gradients to the actors (``"executed"``): the reward depends on the argmax
+only, and a critic on one-hot rows learns the per-user effect of each ES from
+far fewer samples than one on noisy probabilities. ``reward_scale``
+multiplies the reward the critics learn (system QoE / |U| keeps Q near 1). The env
 interface is a vector env in ``servers`` mode plus ``owner(state) -> (B, U)``
 (the agent index of each row) and ``observe(state, owner, h)`` (agent h's
 observation), so another paper's server agents can reuse it.
