@@ -37,7 +37,7 @@ epoch 5000; 0 = never).
 team reward.
 
 **Post-processing (P2.1, eq. 14-17).** For the chosen decision
-(:mod:`mec_marl.solvers.allocation`, ``p21_solve``): transmit power at its C4
+(:mod:`mec_marl.solvers.multi_mec`, ``p21_solve``): transmit power at its C4
 maximum P_max, rate r_ij = B log2(1 + P_max h_ij / sigma^2) (eq. 12), upload
 D / r_ij (eq. 5); local CPU f_i0 = min(F_L, (P_max / kappa)^(1/v)) (C3, C4
 with eq. 8), latency F / f_i0 (eq. 4); MEC j splits F_j by the KKT rule
@@ -111,7 +111,7 @@ from mec_marl.envs.base import MecParallelEnv, entry_points
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
 from mec_marl.physics import channel
-from mec_marl.solvers import allocation
+from mec_marl.solvers import multi_mec
 
 SCHEDULER = "scheduler"
 # Observations saturate here (a CQI of 1000 bit/s/Hz is an SNR of 3000 dB; weights are <= 1e3).
@@ -335,8 +335,8 @@ def slot_channel(config: LargeScaleConfig, instance: LargeScaleInstance, t) -> t
 
 
 def slot_problem(config: LargeScaleConfig, instance: LargeScaleInstance, state: LargeScaleState):
-    """The current slot's :class:`~mec_marl.solvers.allocation.P21Problem` (what baselines search over)."""
-    return allocation.p21_problem_from_efficiency(
+    """The current slot's :class:`~mec_marl.solvers.multi_mec.P21Problem` (what baselines search over)."""
+    return multi_mec.p21_problem_from_efficiency(
         state.cqi, state.weights, data_size=config.data_size, cycles=config.task_cycles,
         bandwidth=config.bandwidth, p_max=config.p_max, f_local_max=config.f_local_max,
         mec_cpu=config.f_mec_max, kappa=config.kappa, exponent=config.power_exponent,
@@ -402,7 +402,7 @@ def _team(config: LargeScaleConfig, info: dict) -> dict:
 
 def reset_infos(config: LargeScaleConfig, instance: LargeScaleInstance, state: LargeScaleState) -> dict:
     zeros = np.zeros(state.weights.shape, dtype=np.int64)
-    result = allocation.p21_solve(slot_problem(config, instance, state), zeros, fallback=config.outage_fallback)
+    result = multi_mec.p21_solve(slot_problem(config, instance, state), zeros, fallback=config.outage_fallback)
     info = _infos(config, state, zeros, result)
     info["clipped_actions"] = np.zeros(instance.batch_shape, dtype=np.int64)
     if config.record_solver_time:
@@ -415,7 +415,7 @@ def step(config: LargeScaleConfig, instance: LargeScaleInstance, state: LargeSca
     requested = decision(config, actions)
     problem = slot_problem(config, instance, state)
     start = time.perf_counter() if config.record_solver_time else 0.0
-    result = allocation.p21_solve(problem, requested, fallback=config.outage_fallback)
+    result = multi_mec.p21_solve(problem, requested, fallback=config.outage_fallback)
     info = _infos(config, state, requested, result)
     if config.record_solver_time:
         info["solver_time_s"] = np.full(instance.batch_shape, time.perf_counter() - start)
