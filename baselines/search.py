@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from mec_marl.envs import cpdrl
-from mec_marl.solvers import allocation, multi_mec
+from mec_marl.solvers import allocation
 
 MAX_EXHAUSTIVE_DEVICES = 16
 

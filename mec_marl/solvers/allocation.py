@@ -51,7 +51,6 @@ the power rule, when ``w g / (w_e sigma^2) < 1``).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
