@@ -85,6 +85,9 @@ ENV_CONFIGS: dict[str, list[dict]] = {
             "first_frame": 20,
             "max_cycles": 8,
         },
+        {"queues": True, "max_cycles": 10},
+        {"scenario": "wireless_powered_lydroo", "agent_mode": "users", "n_devices": 4,
+         "weights": [1.5, 1.0, 1.5, 1.0], "max_cycles": 6},
     ],
 }
 
