@@ -54,8 +54,9 @@ import numpy as np
 from mec_marl.physics.compute import execution_power
 from mec_marl.physics.wireless_power import transmit_power, transmit_rate
 
-BISECTION_STEPS = 48  # geometric steps over MU_DECADES: relative precision of mu* ~ 1e-13
+BISECTION_STEPS = 36  # geometric steps over MU_DECADES: relative precision of mu* ~ 5e-10
 MU_DECADES = 15.0
+HALLEY_STEPS = 2  # from a guess within ~2 %: ~1e-16
 CHUNK = 32768  # rows solved at a time: bounds the temporaries' memory
 
 
@@ -121,59 +122,70 @@ def local_frequency(system: LyapunovSystem, queue, value, energy_price):
     return np.where(y > 0, np.minimum(free, top), top)
 
 
-def lambert_w0(z):
-    """Real principal-branch Lambert W for z >= -1/e (z = inf gives inf), to ~1 ulp.
+def lambert_w0(z, steps: int = HALLEY_STEPS):
+    """Real principal-branch Lambert W for z >= -1/e (smaller z is read as -1/e; z = inf gives inf).
 
     scipy.special.lambertw works in complex arithmetic (~0.5 us per value) and
-    dominates a bisection over thousands of candidate decisions; here a
-    branch-point series (z near -1/e) or Winitzki's approximation (elsewhere)
-    is polished by three Halley steps (cubic convergence). Tested against scipy.
+    dominates a bisection over many candidate decisions; here the branch-point
+    series (z < -1/4) or Winitzki's approximation (elsewhere, within ~2 %) is
+    polished by Halley steps (cubic convergence). Tested against scipy.
     """
-    z = np.asarray(z, dtype=float)
-    finite = np.isfinite(z)
-    x = np.where(finite, np.maximum(z, -1.0 / np.e), 0.0)
+    x = np.maximum(np.asarray(z, dtype=float), -1.0 / np.e)
+    infinite = np.isinf(x)
+    if infinite.any():
+        x = np.where(infinite, 0.0, x)
     p = np.sqrt(np.maximum(2.0 * (np.e * x + 1.0), 0.0))
-    near = p < 0.5
-    l1 = np.log1p(np.maximum(x, 0.0))
-    w = np.where(near, -1.0 + p - p * p / 3.0 + 11.0 / 72.0 * p**3,
-                 np.where(x >= 0, l1 * (1.0 - np.log1p(l1) / (2.0 + l1)), x * np.exp(-x) * (1 + x)))
-    for _ in range(3):
-        ew = np.exp(w)
-        f = w * ew - x
-        wp1 = w + 1.0
-        denom = ew * wp1 - (w + 2.0) * f / np.where(np.abs(wp1) > 1e-300, 2.0 * wp1, 1e-300)
-        step = np.where((denom != 0) & (wp1 > 1e-8), f / np.where(denom != 0, denom, 1.0), 0.0)
-        w = np.maximum(w - step, -1.0)
-    return np.where(finite, w, np.inf)
+    l1 = np.log1p(x)
+    w = np.where(x < -0.25, -1.0 + p * (1.0 - p * (1.0 / 3.0 - 11.0 / 72.0 * p)), l1 * (1.0 - np.log1p(l1) / (2.0 + l1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(steps):
+            ew = np.exp(w)
+            f = w * ew - x
+            wp1 = w + 1.0
+            new = w - f / (ew * wp1 - (w + 2.0) * f / (2.0 * wp1))
+            w = np.where(np.isfinite(new), np.maximum(new, -1.0), w)  # w = -1 exactly at z = -1/e
+    return np.where(infinite, np.inf, w) if infinite.any() else w
 
 
-def best_rate(system: LyapunovSystem, gain, energy_price, mu, rate_max):
-    """R*(mu), the rate that minimises (mu + y P(R)) / R, clipped to (0, R_max] (module docstring)."""
-    y = np.asarray(energy_price, dtype=float)
-    priced = y > 0
-    out = np.array(np.broadcast_to(rate_max, np.broadcast_shapes(np.shape(rate_max), np.shape(mu))), dtype=float)
-    if priced.any():
-        where = np.broadcast_to(priced, out.shape)
-        g = np.broadcast_to(gain, out.shape)[where]
-        m = np.broadcast_to(mu, out.shape)[where]
-        yy = np.broadcast_to(y, out.shape)[where]
-        with np.errstate(over="ignore"):
-            z = np.maximum((m * g / (yy * system.noise_power) - 1.0) / np.e, -1.0 / np.e)
-        w0 = lambert_w0(z)
-        r = system.bandwidth / (system.overhead * np.log(2.0)) * (1.0 + w0)
-        out[where] = np.minimum(r, out[where])
-    return out
+class _Offloaders:
+    """The active offloaders of a chunk, flattened: each bisection step touches nothing else."""
 
+    def __init__(self, system: LyapunovSystem, gain, queue, value, y, rate_max, active):
+        self.rows = active.shape[0]
+        self.row, col = np.nonzero(active)
+        self.queue, self.value, self.y = queue[self.row, col], value[self.row, col], y[self.row, col]
+        self.rate_max = rate_max[self.row, col]
+        self.k = system.noise_power / gain[self.row, col]  # P = k (2^(R v_u / W) - 1)
+        self.priced = self.y > 0
+        self.inv_yk = np.where(self.priced, 1.0 / np.where(self.priced, self.y * self.k, 1.0), 0.0)
+        self.nats_per_bit = system.overhead * np.log(2.0) / system.bandwidth
+        self.slot = system.slot
 
-def _time_needed(system, gain, queue, value, y, mu, rate_max, offload):
-    """(time each device would use at price mu, its rate): the whole queue where the profit is positive."""
-    rate = best_rate(system, gain, np.where(offload, y, 0.0), mu[..., None], rate_max)  # W_0 for offloaders only
-    power = transmit_power(gain, rate, system.bandwidth, system.overhead, system.noise_power)
-    ok = offload & (rate > 0)
-    safe = np.where(ok, rate, 1.0)
-    profit = value - (mu[..., None] + y * np.where(ok, power, 0.0)) / safe
-    send = ok & (profit > 0) & (queue > 0)
-    return np.where(send, queue / safe, 0.0), rate
+    def rate(self, mu_rows):
+        """R*(mu) of each offloader (module docstring); mu is per row."""
+        z = (mu_rows[self.row] * self.inv_yk - 1.0) / np.e
+        free = (1.0 + lambert_w0(z)) / self.nats_per_bit
+        return np.where(self.priced, np.minimum(free, self.rate_max), self.rate_max)
+
+    def time_used(self, mu_rows):
+        """Per row: the time the offloaders whose profit is positive at price mu need for their queues."""
+        rate = self.rate(mu_rows)
+        ok = rate > 0
+        safe = np.where(ok, rate, 1.0)
+        power = self.k * np.expm1(self.nats_per_bit * safe)
+        profit = self.value - (mu_rows[self.row] + self.y * power) / safe
+        tau = np.where(ok & (profit > 0), self.queue / safe, 0.0)
+        return np.bincount(self.row, tau, minlength=self.rows)
+
+    def price(self, hi):
+        """The smallest price whose time fits in the slot, by geometric bisection below ``hi``."""
+        lo = hi * 10.0 ** (-MU_DECADES)
+        fits_at_lo = self.time_used(lo) <= self.slot
+        for _ in range(BISECTION_STEPS):
+            mid = np.sqrt(lo * hi)
+            fits = self.time_used(mid) <= self.slot
+            hi, lo = np.where(fits, mid, hi), np.where(fits, lo, mid)
+        return np.where(fits_at_lo, lo, hi)
 
 
 def _greedy_bits(system, queue, rate, per_bit, usable):
@@ -202,16 +214,10 @@ def _solve_rows(system: LyapunovSystem, gain, offload, queue, energy_queue, weig
     active = offload & (queue > 0) & (rate_max > 0)
     hi = np.max(np.where(active, value * rate_max, 0.0), axis=-1)
     hi = np.maximum(hi, np.finfo(float).tiny)  # at mu >= max b R_max no device profits
-    lo = hi * 10.0 ** (-MU_DECADES)
-    used_lo, _ = _time_needed(system, gain, queue, value, y, lo, rate_max, active)
-    fits_at_lo = used_lo.sum(axis=-1) <= system.slot
-    for _ in range(BISECTION_STEPS):
-        mid = np.sqrt(lo * hi)
-        used, _ = _time_needed(system, gain, queue, value, y, mid, rate_max, active)
-        fits = used.sum(axis=-1) <= system.slot
-        hi, lo = np.where(fits, mid, hi), np.where(fits, lo, mid)
-    mu = np.where(fits_at_lo, lo, hi)
-    _, rate = _time_needed(system, gain, queue, value, y, mu, rate_max, active)
+    offloaders = _Offloaders(system, gain, queue, value, y, rate_max, active)
+    mu = offloaders.price(hi)
+    rate = np.zeros_like(gain)
+    rate[offloaders.row, np.nonzero(active)[1]] = offloaders.rate(mu)
     usable = active & (rate > 0)
     power = np.where(usable, transmit_power(gain, rate, system.bandwidth, system.overhead, system.noise_power), 0.0)
     per_bit = value - y * power / np.where(usable, rate, 1.0)
