@@ -377,11 +377,13 @@ def summary(config: WirelessPoweredConfig, instance, state) -> str:
 
 EPISODE_METRICS = {
     "objective": Metric("mean", description="mean weighted sum computation rate Q per frame (bits/s)"),
-    "normalized_rate": Metric("mean", description="mean of Q / optimal Q over frames (0 without labels)"),
-    "optimal_rate": Metric("mean", description="mean optimal Q per frame (bits/s; 0 without labels)"),
+    "normalized_rate": Metric("mean", description="mean of Q / optimal Q over frames (queues: P4 / its optimum; 0 without labels)"),
+    "optimal_rate": Metric("mean", description="mean optimal Q per frame (bits/s; queues: optimal P4; 0 without labels)"),
     "energy_fraction": Metric("mean", description="mean energy-transfer fraction a"),
     "offload_fraction": Metric("mean", description="mean fraction of devices that offload"),
     "avg_data_queue": Metric("mean", description="queues: mean data queue per device after each slot (bits; else 0)"),
+    "final_data_queue": Metric("last", source="avg_data_queue",
+                               description="queues: mean data queue per device after the last slot (bits; else 0)"),
     "avg_energy": Metric("mean", description="mean energy a device spends per slot (J; WPT: harvested = spent)"),
     "energy_excess": Metric(
         "mean", description="queues: mean energy per device per slot minus the budget gamma (J; <= 0 meets it; else 0)"

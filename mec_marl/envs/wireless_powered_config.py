@@ -56,7 +56,9 @@ class WirelessPoweredConfig(EnvConfig):
     replay_start: Literal["first_frame", "random"] = Field(
         "first_frame", description="episode starts at first_frame, or at a random frame >= it (window fits the file)"
     )
-    exhaustive_labels: bool = Field(False, description="i.i.d. mode: label frames by exhaustive search (N <= 12)")
+    exhaustive_labels: bool = Field(
+        False, description="i.i.d. mode: label frames by exhaustive search (N <= 12); queues: each slot's P4 optimum"
+    )
     max_cycles: Integer = Field(100, ge=1, le=10_000_000, description="frames per episode")
     observation_scale: float = Field(1e6, gt=0.0, le=1e15, description="gain multiplier in observations (queues: 1e10)")
     reward_scale: float = Field(1e-6, gt=0.0, le=1.0, description="reward = Q (queues: the P4 objective) * reward_scale")
@@ -102,8 +104,8 @@ class WirelessPoweredConfig(EnvConfig):
                 raise ValueError(f"weights has {len(self.weights)} entries for n_devices={self.n_devices}")
             if any(not (0 < w <= 1e3) for w in self.weights):
                 raise ValueError("weights must lie in (0, 1000]")
-        if self.queues and (self.channel_file is not None or self.exhaustive_labels):
-            raise ValueError("queues=True draws its own channels and arrivals: channel_file and exhaustive_labels do not apply")
+        if self.queues and self.channel_file is not None:
+            raise ValueError("queues=True draws its own channels and arrivals: channel_file does not apply")
         if self.channel_file is not None:
             frames = droo_files.load(self.channel_file).n_frames
             if self.first_frame >= frames:

@@ -23,7 +23,8 @@ from gymnasium import spaces
 from mec_marl.envs.wireless_powered_config import WirelessPoweredConfig, mean_gain
 from mec_marl.physics import queues as queue_physics
 from mec_marl.physics import wireless_power as wpt
-from mec_marl.solvers.lyapunov_allocation import allocate
+from mec_marl.solvers.lyapunov_allocation import allocate, best_decision
+from mec_marl.solvers.time_allocation import all_decisions
 
 OBSERVATION_CEILING = 1e30
 
@@ -134,7 +135,7 @@ def _infos(config, gain, offload, data_queue, energy_queue, alloc=None) -> dict:
         "avg_energy": avg_energy,
         "energy_excess": avg_energy - (0.0 if alloc is None else config.energy_threshold),
         "offload_fraction": offload.mean(axis=-1),
-        # The wireless-powered system's scalars: no energy transfer, no labels.
+        # No energy transfer; labels only with exhaustive_labels (transition).
         "energy_fraction": np.zeros(shape[:-1]),
         "optimal_rate": np.zeros(shape[:-1]),
         "normalized_rate": np.zeros(shape[:-1]),
@@ -159,6 +160,11 @@ def transition(config: WirelessPoweredConfig, instance: QueuedInstance, state: Q
                                                       nu * config.energy_threshold)
     info = _infos(config, gain, offload, data_queue, energy_queue, alloc)
     info["frame"] = state.t.copy()
+    if config.exhaustive_labels:  # the slot's P4 optimum over all 2^N decisions at the same state
+        optimal = best_decision(config.lyapunov_system, gain, state.data_queue, state.energy_queue,
+                                all_decisions(config.n_devices), config.device_weights)[1]
+        info["optimal_rate"] = optimal
+        info["normalized_rate"] = np.where(optimal > 0, alloc.objective / np.where(optimal > 0, optimal, 1.0), 1.0)
     new_state = QueuedState(data_queue=data_queue, energy_queue=energy_queue, offload=offload, bits=alloc.bits,
                             energy=alloc.energy, t=state.t + 1)
     return new_state, alloc.objective, info
