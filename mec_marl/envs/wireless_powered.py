@@ -1,11 +1,14 @@
-"""Wireless-powered MEC with binary offloading: the DROO reference system.
+"""Wireless-powered MEC with binary offloading: the DROO reference system, and LyDROO's queued system.
 
 Bi & Zhang, "Computation rate maximization for wireless powered mobile-edge
 computing with binary computation offloading", IEEE TWC 17(6), 2018 (the
 model), and Huang, Bi & Zhang, "Deep reinforcement learning for online
 computation offloading in wireless powered mobile-edge computing networks",
 IEEE TMC 19(11), 2020 (DROO: constants, channel model, published labels).
-Equation numbers are DROO's.
+Equation numbers are DROO's. ``queues=True`` selects the system of Bi, Huang,
+Wang & Zhang, "Lyapunov-guided deep reinforcement learning for stable online
+computation offloading in mobile-edge computing networks", IEEE TWC 2021
+(LyDROO; section "Queued system" below).
 
 This environment is part of the mec-marl suite.
 
@@ -17,9 +20,9 @@ This environment is part of the mec-marl suite.
 | Agents             | ``["scheduler"]`` or ``["wd_0", ..., "wd_{N-1}"]``               |
 | Agents count       | 1 or N                                                            |
 | Action shape       | ``(N,)`` in [0, 1] / ``Discrete(2)`` per device                   |
-| Observation shape  | ``(N,)`` / ``(2,)`` per device                                    |
+| Observation shape  | ``(N,)`` / ``(2,)`` per device; queues: ``(3N,)`` / ``(4,)``      |
 | Observation values | ``[0, 1e30]``                                                     |
-| State shape        | ``(2N,)``                                                         |
+| State shape        | ``(2N,)``; queues: ``(4N,)``                                      |
 
 **World.** One access point (AP) and ``n_devices`` wireless devices (WDs). Each
 frame (T = 1 s) the AP broadcasts RF energy for a fraction a; device i
@@ -82,6 +85,8 @@ unweighted), ``gain``; scalars ``objective`` (Q, bits/s), ``energy_fraction``
 ``normalized_rate`` (0 if unknown), ``frame`` (source frame index),
 ``clipped_actions``.
 
+{queued_system}
+
 **Episode metrics** (``infos[agent]["episode"]`` at the last step):
 
 {episode_metrics}
@@ -91,9 +96,11 @@ unweighted), ``gain``; scalars ``objective`` (Q, bits/s), ``energy_fraction``
 
 {arguments}
 
-**Deviations.** None in the model. Not implemented yet: LyDROO's queued
-variant (per-device data queues and virtual energy queues with the
-drift-plus-penalty reward; Bi, Huang, Wang, Zhang, IEEE TWC 2021).
+**Deviations.** None in the DROO model. Queued system: LyDROO's code rounds
+its allocation to 1e-6 and bisects its dual price to an absolute 1; here the
+price is bisected to ~1e-9 relative and the bits come from an exact greedy
+LP (P4 within 1e-7 of an exponential-cone reference). The queued system's
+episodes start from empty queues; LyDROO's simulation is one long run.
 
 **Version history.** v0: initial release.
 """
@@ -424,7 +431,7 @@ class WirelessPoweredEnv(MecParallelEnv):
 parallel_env, env = entry_points(WirelessPoweredEnv)
 raw_env = parallel_env
 
-__doc__ = env_page(__doc__, WirelessPoweredConfig, EPISODE_METRICS)
+__doc__ = env_page(__doc__.replace("{queued_system}", queued.PAGE_SECTION), WirelessPoweredConfig, EPISODE_METRICS)
 __all__ = [
     "parallel_env",
     "env",

@@ -28,6 +28,39 @@ from mec_marl.solvers.time_allocation import all_decisions
 
 OBSERVATION_CEILING = 1e30
 
+# The env page's section on this system (mec_marl.envs.wireless_powered fills it in).
+PAGE_SECTION = """**Queued system** (``queues=True``, LyDROO). Battery-powered WDs, no energy
+transfer; keys whose published value differs take LyDROO's when not given
+(noise -174 dBm/Hz over 2 MHz, distances [120, 255] m, exponent 3, weights
+1.5, 1, 1.5, ..., gain scale 1e10); scenario ``wireless_powered_lydroo``
+spells every constant out. Each slot (T = 1 s) device i has a data queue Q_i
+(bits) and a virtual energy queue Y_i; the channel is Rician (LOS power
+fraction ``los_fraction``, mean A_d (c / (4 pi f_c d))^3), A_i(t) bits arrive
+(exponential, mean ``arrival_mean``); fading and arrivals of every slot are
+drawn at ``reset`` (``QueuedInstance``). For the binary decision the env
+solves the per-slot problem P4 exactly (LyDROO's Algorithm 1:
+:mod:`mec_marl.solvers.lyapunov_allocation`): maximise
+sum_i (Q_i / D + V w_i) d_i / D - c_Y Y_i e_i over the bits d_i <= Q_i each
+device processes, locally (d = f T / phi, e = kappa f^3 T, f <= f_max) or by
+offloading in a share tau_i of the slot (d = tau (W / v_u) log2(1 + P h / N_0),
+e = P tau, P <= P_max, sum tau <= T). Then Q_i(t+1) = max(Q_i - d_i, 0) + A_i(t)
+and Y_i(t+1) = max(Y_i + nu (e_i - gamma_i), 0) (:mod:`mec_marl.physics.queues`).
+Units: the env is SI; LyDROO's code measures Q and d in Mbit (D = ``data_unit``
+= 1e6 bits), f in MHz with kappa x 1e18, h x 1e10, and multiplies Y by its
+``Y_factor`` 10 inside the critic (c_Y = ``energy_queue_weight``), so P4 here
+equals its objective value. Reward = the P4 value x ``reward_scale`` (1e-3).
+The P4 value grows with the backlog (its rate weights are Q + V w), so returns
+do not rank policies; read ``objective``, ``avg_data_queue`` and
+``energy_excess``. Observation (LyDROO's DNN input): ``scheduler`` sees
+[h x 1e10, Q x 1e-10 (Mbit / 1e4), Y x 1e-4] of all devices; ``wd_i`` its
+own [h, Q, Y, weight] (same scales); ``state()`` is [h, Q, Y, weights]. Infos
+add ``data_queue``, ``energy_queue`` (after the slot), ``bits``, ``power``,
+``cpu_freq``, ``drift_plus_penalty`` (P4 value) and ``avg_energy_queue``;
+``energy`` is the energy spent (J), ``time_share`` tau_i / T,
+``computation_rate`` d_i / T, ``objective`` sum_i w_i d_i / T. With
+``exhaustive_labels`` each slot's ``optimal_rate`` is the best P4 value over
+all 2^N decisions at the same queues and ``normalized_rate`` = P4 / that."""
+
 
 @dataclasses.dataclass(frozen=True)
 class QueuedInstance:
