@@ -103,8 +103,10 @@ def test_rician_draws_have_the_average_gain():
 
 
 def test_bad_combinations_are_named():
-    with pytest.raises(ConfigError, match="channel_file and exhaustive_labels"):
-        _env(exhaustive_labels=True)
+    from conftest import DATA_DIR
+
+    with pytest.raises(ConfigError, match="channel_file does not apply"):
+        _env(n_devices=10, weights=None, channel_file=str(DATA_DIR / "droo_data_10_first50.mat"))
     with pytest.raises(ConfigError, match="energy_threshold"):
         _env(energy_threshold=-1)
     env = _env()
