@@ -98,7 +98,7 @@ unweighted), ``gain``; scalars ``objective`` (Q, bits/s), ``energy_fraction``
 
 **Deviations.** None in the DROO model. Queued system: LyDROO's code rounds
 its allocation to 1e-6 and bisects its dual price to an absolute 1; here the
-price is bisected to ~1e-9 relative and the bits come from an exact greedy
+price is bisected to ~2e-6 relative and the bits come from an exact greedy
 LP (P4 within 1e-7 of an exponential-cone reference). The queued system's
 episodes start from empty queues; LyDROO's simulation is one long run.
 
