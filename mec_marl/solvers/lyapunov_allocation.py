@@ -152,10 +152,10 @@ class _Offloaders:
 
     def __init__(self, system: LyapunovSystem, gain, queue, value, y, rate_max, active):
         self.rows = active.shape[0]
-        self.row, col = np.nonzero(active)
-        self.queue, self.value, self.y = queue[self.row, col], value[self.row, col], y[self.row, col]
-        self.rate_max = rate_max[self.row, col]
-        self.k = system.noise_power / gain[self.row, col]  # P = k (2^(R v_u / W) - 1)
+        self.row, self.col = row, col = np.nonzero(active)
+        self.queue, self.value, self.y = queue[row, col], value[row, col], y[row, col]
+        self.rate_max = rate_max[row, col]
+        self.k = system.noise_power / gain[row, col]  # P = k (2^(R v_u / W) - 1)
         self.priced = self.y > 0
         self.inv_yk = np.where(self.priced, 1.0 / np.where(self.priced, self.y * self.k, 1.0), 0.0)
         self.nats_per_bit = system.overhead * np.log(2.0) / system.bandwidth
@@ -217,7 +217,7 @@ def _solve_rows(system: LyapunovSystem, gain, offload, queue, energy_queue, weig
     offloaders = _Offloaders(system, gain, queue, value, y, rate_max, active)
     mu = offloaders.price(hi)
     rate = np.zeros_like(gain)
-    rate[offloaders.row, np.nonzero(active)[1]] = offloaders.rate(mu)
+    rate[offloaders.row, offloaders.col] = offloaders.rate(mu)
     usable = active & (rate > 0)
     power = np.where(usable, transmit_power(gain, rate, system.bandwidth, system.overhead, system.noise_power), 0.0)
     per_bit = value - y * power / np.where(usable, rate, 1.0)
