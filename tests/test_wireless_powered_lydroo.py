@@ -58,6 +58,7 @@ def test_lydroo_is_seeded_learns_and_round_trips(tmp_path):
     a, b = run(1), run(1)
     assert a.losses == b.losses and len(a.losses) == 2 and a.K == b.K
     assert a.model[0].in_features == 15  # [h, Q, Y] of 5 devices
+    assert all(st["step"] == 1 for st in a.optimizer.state_dict()["state"].values())  # LyDROO: a new Adam per step
     env = mec_marl.make("wireless_powered_v0", **SMALL)
     _advance(env)
     state = queued_state(env)

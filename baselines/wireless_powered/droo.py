@@ -18,8 +18,9 @@ TensorFlow code: hidden layers (120, 80), ReLU, sigmoid output, weights
 N(0, 1/N) and biases 0.1, Adam lr 0.01 with beta1 = 0.09 (one optimiser for
 the whole run), batch 128, memory 1024, training interval 10, initial K = N,
 delta = 32. The repository's later PyTorch port differs: default
-initialisation, weight decay 1e-4 (``weight_decay``), and a new Adam
-optimiser at every training step (moments reset); not reproduced here.
+initialisation (``torch_init``), weight decay 1e-4 (``weight_decay``), and a
+new Adam optimiser at every training step (``fresh_optimizer``: moments reset,
+so every step moves each weight by about lr); off by default here.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class DrooHyper:
     delta: int = 32
     input_scale: float = 1e6
     torch_init: bool = False  # PyTorch's default initialisation instead of N(0, init_std) and 0.1
+    fresh_optimizer: bool = False  # a new Adam at every training step (moments reset), as the PyTorch ports do
 
     def __post_init__(self):
         if self.quantizer not in QUANTIZERS:
@@ -95,9 +97,7 @@ class Droo:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.model = _net(self.inputs_per_device * n, n, hyper.hidden, hyper.init_std, hyper.torch_init)
-        self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=hyper.lr, betas=hyper.betas, weight_decay=hyper.weight_decay
-        )
+        self.optimizer = self._adam()
         self.rng = np.random.default_rng(seed)
         self.memory_h = np.zeros((hyper.memory_size, self.inputs_per_device * n), dtype=np.float32)
         self.memory_x = np.zeros((hyper.memory_size, n), dtype=np.float32)
@@ -109,6 +109,10 @@ class Droo:
         self.learning = True
         self.decision_time_s = 0.0  # summed over decide() calls: DNN + quantiser + critic
         self.history: dict[str, list[float]] = {}  # training curves (filled by :func:`train`)
+
+    def _adam(self) -> torch.optim.Adam:
+        h = self.hyper
+        return torch.optim.Adam(self.model.parameters(), lr=h.lr, betas=h.betas, weight_decay=h.weight_decay)
 
     @classmethod
     def for_config(cls, cfg, hyper, seed: int) -> "Droo":
@@ -172,6 +176,8 @@ class Droo:
         idx = self.rng.integers(0, filled, size=self.hyper.batch_size)
         h = torch.as_tensor(self.memory_h[idx])
         x = torch.as_tensor(self.memory_x[idx])
+        if self.hyper.fresh_optimizer:
+            self.optimizer = self._adam()
         self.model.train()
         self.optimizer.zero_grad()
         loss = nn.functional.binary_cross_entropy(self.model(h), x)
