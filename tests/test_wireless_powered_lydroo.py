@@ -9,7 +9,7 @@ import pytest
 
 import mec_marl
 from baselines import registry
-from baselines.wireless_powered.droo import Droo, DrooHyper
+from baselines.wireless_powered.droo import Droo, DrooHyper, train
 from baselines.wireless_powered.heuristics import CoordinateDescent, Exhaustive, slot_values
 from baselines.wireless_powered.lydroo import LyDroo, LyDrooHyper, queued_state
 from mec_marl.solvers.lyapunov_allocation import allocate
@@ -51,14 +51,16 @@ def test_lydroo_is_seeded_learns_and_round_trips(tmp_path):
     def run(seed):
         env = mec_marl.make("wireless_powered_v0", **SMALL)
         agent = LyDroo.for_config(env.unwrapped.config, LyDrooHyper(hidden=(32, 16), batch_size=16, memory_size=64, delta=8), seed)
-        from baselines.wireless_powered.droo import train
-
         return train(env, 45, agent, seed=seed)
 
     a, b = run(1), run(1)
     assert a.losses == b.losses and len(a.losses) == 2 and a.K == b.K
     assert a.model[0].in_features == 15  # [h, Q, Y] of 5 devices
-    assert all(st["step"] == 1 for st in a.optimizer.state_dict()["state"].values())  # LyDROO: a new Adam per step
+    assert all(st["step"] == 2 for st in a.optimizer.state_dict()["state"].values())  # one Adam for the run
+    small = LyDrooHyper(hidden=(8,), batch_size=4, memory_size=16, training_interval=5, fresh_optimizer=True)
+    fresh = LyDroo.for_config(mec_marl.make("wireless_powered_v0", **SMALL).unwrapped.config, small, 0)
+    train(mec_marl.make("wireless_powered_v0", **SMALL), 10, fresh, seed=0)
+    assert all(st["step"] == 1 for st in fresh.optimizer.state_dict()["state"].values())  # memory.py: reset
     env = mec_marl.make("wireless_powered_v0", **SMALL)
     _advance(env)
     state = queued_state(env)
