@@ -42,7 +42,11 @@ def test_queues_over_three_local_slots_by_hand():
     np.testing.assert_allclose(i["energy_queue"], [0.0, 1000 * (0.27 - 0.08)])  # max(Y + nu (e - gamma), 0)
     p4 = (1e6 / 1e6 + 20 * 1.5) * 1.0 + (5e6 / 1e6 + 20 * 1.0) * 3.0  # (Q/D + V w) r T / D - c_Y Y e, Y = 0
     assert i["drift_plus_penalty"] == pytest.approx(p4, rel=1e-12)
-    assert reward["scheduler"] == pytest.approx(p4 * 1e-3, rel=1e-12)
+    # Default reward: V sum w d / D - (L(2) - L(1)), L = 1/2 sum (Q/D)^2 + c_Y / (2 nu) sum Y^2.
+    lyap_1 = 0.5 * (1.0**2 + 5.0**2)
+    lyap_2 = 0.5 * (2.0**2 + 3.0**2) + 10.0 / (2 * 1000.0) * (1000 * (0.27 - 0.08)) ** 2
+    assert i["lyapunov_drift"] == pytest.approx(lyap_2 - lyap_1, rel=1e-12)
+    assert reward["scheduler"] == pytest.approx((20 * (1.5 * 1.0 + 1.0 * 3.0) - (lyap_2 - lyap_1)) * 1e-3, rel=1e-12)
     assert i["objective"] == pytest.approx(1.5 * 1e6 + 1.0 * 3e6, rel=1e-12)
     # Slot 2: device 1 has Y = 190: f = sqrt((Q/D + V w) / (3 phi kappa D c_Y Y)).
     _, _, _, _, info = env.step(local)
@@ -53,6 +57,17 @@ def test_queues_over_three_local_slots_by_hand():
     assert i["energy_queue"][1] == pytest.approx(max(190.0 + 1000 * (1e-26 * f1**3 - 0.08), 0.0), rel=1e-12)
     episode = i["episode"]
     assert episode["avg_data_queue"] == pytest.approx(np.mean([3e6, 2.5e6, np.mean([0.0, 3e6 - f1 / 100])]))
+
+
+def test_p4_reward_is_the_per_slot_objective():
+    env = _env(queue_reward="p4")
+    env.reset(options={"instance": _pinned(np.full((3, 2), 1e-11), [[1e6, 5e6], [2e6, 1e6], [0.0, 0.0]])})
+    local = {"scheduler": np.zeros(2, np.float32)}
+    env.step(local)
+    _, reward, _, _, info = env.step(local)
+    p4 = (1e6 / 1e6 + 20 * 1.5) * 1.0 + (5e6 / 1e6 + 20 * 1.0) * 3.0
+    assert reward["scheduler"] == pytest.approx(p4 * 1e-3, rel=1e-12)
+    assert info["scheduler"]["drift_plus_penalty"] == pytest.approx(p4, rel=1e-12)
 
 
 def test_an_offloading_device_sends_at_its_rate():

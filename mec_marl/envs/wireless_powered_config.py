@@ -72,6 +72,9 @@ class WirelessPoweredConfig(EnvConfig):
     energy_threshold: Joule = Field(0.08, gt=0.0, le=1e3, description="queues: energy budget gamma_i per slot (J)")
     energy_queue_factor: float = Field(1000.0, gt=0.0, le=1e9, description="queues: nu of the energy queue (1/J)")
     energy_queue_weight: float = Field(10.0, gt=0.0, le=1e9, description="queues: c_Y, weight of Y in P4")
+    queue_reward: Literal["drift_plus_penalty", "p4"] = Field(
+        "drift_plus_penalty",
+        description="queues: reward = V x rate - realised Lyapunov drift, or the P4 value (a bound's surrogate)")
     lyapunov_v: float = Field(20.0, ge=0.0, le=1e9, description="queues: V, weight of the computation rate")
     data_unit: Bits = Field(1e6, gt=0.0, le=1e12, description="queues: D (bits), the unit of Q and r in P4")
     queue_observation_scale: float = Field(1e-10, gt=0.0, le=1.0, description="queues: Q multiplier in observations (1/bit)")

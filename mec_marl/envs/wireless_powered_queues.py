@@ -48,14 +48,19 @@ and Y_i(t+1) = max(Y_i + nu (e_i - gamma_i), 0) (:mod:`mec_marl.physics.queues`)
 Units: the env is SI; LyDROO's code measures Q and d in Mbit (D = ``data_unit``
 = 1e6 bits), f in MHz with kappa x 1e18, h x 1e10, and multiplies Y by its
 ``Y_factor`` 10 inside the critic (c_Y = ``energy_queue_weight``), so P4 here
-equals its objective value. Reward = the P4 value x ``reward_scale`` (1e-3).
-The P4 value grows with the backlog (its rate weights are Q + V w), so returns
-do not rank policies; read ``objective``, ``avg_data_queue`` and
-``energy_excess``. Observation (LyDROO's DNN input): ``scheduler`` sees
+equals its objective value. Reward (``queue_reward="drift_plus_penalty"``,
+default) = V sum_i w_i d_i / D - (L(t+1) - L(t)) x ``reward_scale`` (1e-3), the
+realised drift-plus-penalty with L = 1/2 sum (Q_i / D)^2 + c_Y / (2 nu) sum Y_i^2,
+whose one-slot bound P4 maximises: an episode's return telescopes to V x the
+weighted bits minus the final L, so returns rank policies by throughput and
+backlog. ``queue_reward="p4"`` rewards the P4 value itself, as LyDROO's critic
+scores candidates; it grows with the backlog (rate weights Q + V w), so its
+returns do not rank policies. Observation (LyDROO's DNN input): ``scheduler`` sees
 [h x 1e10, Q x 1e-10 (Mbit / 1e4), Y x 1e-4] of all devices; ``wd_i`` its
 own [h, Q, Y, weight] (same scales); ``state()`` is [h, Q, Y, weights]. Infos
 add ``data_queue``, ``energy_queue`` (after the slot), ``bits``, ``power``,
-``cpu_freq``, ``drift_plus_penalty`` (P4 value) and ``avg_energy_queue``;
+``cpu_freq``, ``drift_plus_penalty`` (P4 value), ``lyapunov_drift`` (L(t+1) - L(t)) and
+``avg_energy_queue``;
 ``energy`` is the energy spent (J), ``time_share`` tau_i / T,
 ``computation_rate`` d_i / T, ``objective`` sum_i w_i d_i / T. With
 ``exhaustive_labels`` each slot's ``optimal_rate`` is the best P4 value over
@@ -163,6 +168,7 @@ def _infos(config, gain, offload, data_queue, energy_queue, alloc=None) -> dict:
         "gain": gain,
         "objective": weighted,
         "drift_plus_penalty": dpp,
+        "lyapunov_drift": np.zeros(shape[:-1]),
         "avg_data_queue": data_queue.mean(axis=-1),
         "avg_energy_queue": energy_queue.mean(axis=-1),
         "avg_energy": avg_energy,
@@ -182,8 +188,28 @@ def reset_infos(config: WirelessPoweredConfig, instance: QueuedInstance, state: 
     return info
 
 
+def lyapunov_function(config: WirelessPoweredConfig, data_queue, energy_queue) -> np.ndarray:
+    """L = 1/2 sum (Q_i / D)^2 + c_Y / (2 nu) sum Y_i^2, ``(*b,)``: the quadratic Lyapunov function whose
+    one-slot drift bound, minus V times the weighted rate, gives P4 (Bi et al. 2021, Sec. III-IV)."""
+    q = np.asarray(data_queue) / config.data_unit
+    y = np.asarray(energy_queue)
+    return 0.5 * (q * q).sum(axis=-1) + 0.5 * config.energy_queue_weight / config.energy_queue_factor * (y * y).sum(axis=-1)
+
+
+def drift_plus_penalty_reward(config: WirelessPoweredConfig, state: QueuedState, new: QueuedState, bits) -> np.ndarray:
+    """V sum_i w_i d_i / D - (L(t+1) - L(t)): the realised (not bounded) drift-plus-penalty, ``(*b,)``.
+
+    P4 maximises a lower bound of this over the decision; summed over an episode it telescopes to
+    V x (weighted bits) - L(T) + L(0), so returns rank policies by throughput and final backlog.
+    """
+    rate_term = config.lyapunov_v * (config.device_weights * np.asarray(bits)).sum(axis=-1) / config.data_unit
+    drift = lyapunov_function(config, new.data_queue, new.energy_queue) - lyapunov_function(
+        config, state.data_queue, state.energy_queue)
+    return rate_term - drift
+
+
 def transition(config: WirelessPoweredConfig, instance: QueuedInstance, state: QueuedState, offload):
-    """One slot for decision ``offload`` ``(*b, N)``: ``(new state, P4 objective (*b,), infos)``."""
+    """One slot for decision ``offload`` ``(*b, N)``: ``(new state, reward value (*b,), infos)``."""
     gain = at_slot(instance.gain, state.t)
     alloc = allocate(config.lyapunov_system, gain, offload, state.data_queue, state.energy_queue,
                      config.device_weights)
@@ -200,7 +226,12 @@ def transition(config: WirelessPoweredConfig, instance: QueuedInstance, state: Q
         info["normalized_rate"] = np.where(optimal > 0, alloc.objective / np.where(optimal > 0, optimal, 1.0), 1.0)
     new_state = QueuedState(data_queue=data_queue, energy_queue=energy_queue, offload=offload, bits=alloc.bits,
                             energy=alloc.energy, t=state.t + 1)
-    return new_state, alloc.objective, info
+    drift = lyapunov_function(config, data_queue, energy_queue) - lyapunov_function(
+        config, state.data_queue, state.energy_queue)
+    info["lyapunov_drift"] = drift
+    if config.queue_reward == "p4":
+        return new_state, alloc.objective, info
+    return new_state, drift_plus_penalty_reward(config, state, new_state, alloc.bits), info
 
 
 def global_state(config: WirelessPoweredConfig, instance: QueuedInstance, state: QueuedState) -> np.ndarray:
