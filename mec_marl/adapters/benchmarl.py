@@ -37,9 +37,11 @@ installed with ``--no-deps``).
 from __future__ import annotations
 
 import copy
+import time
 
 try:
     from benchmarl.environments.common import Task, TaskClass
+    from benchmarl.experiment.callback import Callback
 except ImportError as err:  # pragma: no cover - the main venv has no BenchMARL
     raise ImportError(
         "mec_marl.adapters.benchmarl needs BenchMARL 1.5 with torchrl 0.11 and tensordict 0.11 "
@@ -81,7 +83,8 @@ class MecTaskClass(TaskClass):
         try:
             kinds = {action_kind(env.action_space(a)) for a in env.possible_agents}
         except ValueError as err:
-            raise ValueError(f"{self.env_id} with config {self.config}: {err}") from None
+            hint = "; agent_mode='users' has per-user actions" if "agent_mode" in type(env.config).model_fields else ""
+            raise ValueError(f"{self.env_id} with config {self.config}: {err}{hint}") from None
         self._kinds = kinds
         self._episode_length = int(env.config.episode_length)
         env.close()
@@ -178,3 +181,41 @@ class MecTask(Task):
         """The task with ``config`` (env config keys; ``None``: the env's defaults)."""
         return MecTaskClass(self.name, config)
 
+
+
+class IterationLog(Callback):
+    """A BenchMARL callback recording each iteration's mean return, agent-steps and seconds in ``rows``.
+
+    Agent-steps are env steps x agents; an iteration's time runs from the end of
+    the previous one (or :meth:`start`) to the end of its training.
+    """
+
+    def __init__(self, verbose: bool = True):
+        super().__init__()
+        self.verbose = verbose
+        self.rows: list[dict] = []
+        self._since = time.perf_counter()
+        self._steps = 0
+        self._groups_left = 0
+
+    def start(self) -> None:
+        """Start the first iteration's clock (call just before ``Experiment.run``)."""
+        self._since = time.perf_counter()
+
+    def on_batch_collected(self, batch) -> None:
+        group_map = self.experiment.group_map
+        self._steps = batch.numel() * sum(len(agents) for agents in group_map.values())
+        self._groups_left = len(group_map)
+
+    def on_train_end(self, training_td, group: str) -> None:
+        self._groups_left -= 1
+        if self._groups_left:
+            return
+        now = time.perf_counter()
+        elapsed, self._since = now - self._since, now
+        row = {"iteration": len(self.rows) + 1, "episode_return_mean": float(self.experiment.mean_return),
+               "agent_steps": int(self._steps), "time_s": elapsed, "agent_steps_per_s": self._steps / elapsed}
+        self.rows.append(row)
+        if self.verbose:
+            print(f"iter {row['iteration']:3d}  return {row['episode_return_mean']:.4g}  agent-steps "
+                  f"{row['agent_steps']} in {elapsed:.1f} s ({row['agent_steps_per_s']:.0f}/s)", flush=True)
