@@ -89,9 +89,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="directory for metrics.json, BenchMARL's logs and checkpoint")
     args = parser.parse_args(argv)
     try:
-        from benchmarl.algorithms import algorithm_config_registry
-
         import mec_marl.adapters.benchmarl  # noqa: F401  (its ImportError names the setup)
+        from benchmarl.algorithms import algorithm_config_registry
     except ImportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
