@@ -8,6 +8,8 @@
 Each env runs as ``MecTask.<ENV>`` (``mec_marl.adapters.benchmarl``): ``--num-envs``
 instances batched by ``mec_marl.vector``, ``--frames`` env steps collected per
 iteration. ``--set KEY=VALUE`` is an env config key, applied to every env given.
+``--eval-every N`` runs BenchMARL's evaluation (deterministic actions, one
+episode on each of ``--eval-episodes`` instances) every N iterations.
 Each iteration prints the mean episode return and the agent-steps/s (env steps
 x agents over collection plus training). ``--out DIR`` writes, per env,
 ``DIR/<env>/metrics.json`` (atomically) and BenchMARL's own CSV logs, JSON and
@@ -27,7 +29,7 @@ from mec_marl.config import ConfigError, parse_overrides
 
 
 def experiment_config(iterations: int, frames: int, num_envs: int, minibatch: int, epochs: int,
-                      save_folder: Path, log: bool):
+                      save_folder: Path, log: bool, eval_every: int = 0, eval_episodes: int = 10):
     """BenchMARL's default ``ExperimentConfig`` sized for a short CPU run (on- and off-policy alike)."""
     from benchmarl.experiment import ExperimentConfig
 
@@ -38,7 +40,10 @@ def experiment_config(iterations: int, frames: int, num_envs: int, minibatch: in
     config.on_policy_minibatch_size = config.off_policy_train_batch_size = minibatch
     config.on_policy_n_minibatch_iters = config.off_policy_n_optimizer_steps = epochs
     config.off_policy_memory_size = max(frames * iterations, minibatch)
-    config.evaluation = config.render = False
+    config.render = False  # video logging needs torchvision, left out of this setup
+    config.evaluation = eval_every > 0  # deterministic-policy episodes on their own instances
+    config.evaluation_interval = frames * max(eval_every, 1)
+    config.evaluation_episodes = eval_episodes
     config.loggers = ["csv"] if log else []  # no wandb; CSV needs no extra package
     config.create_json = config.checkpoint_at_end = log
     Path(save_folder).mkdir(parents=True, exist_ok=True)  # BenchMARL creates only its run folder inside
@@ -84,6 +89,8 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=1600, help="env steps collected per iteration")
     parser.add_argument("--minibatch", type=int, default=400, help="frames per minibatch (off-policy: per batch)")
     parser.add_argument("--epochs", type=int, default=4, help="minibatch iterations (off-policy: optimiser steps)")
+    parser.add_argument("--eval-every", type=int, default=0, help="evaluate every N iterations (0: never)")
+    parser.add_argument("--eval-episodes", type=int, default=10, help="episodes (instances) per evaluation")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1: small MLPs on a shared CPU run ~10x faster than oversubscribed)")
     parser.add_argument("--out", default=None, help="directory for metrics.json, BenchMARL's logs and checkpoint")
@@ -100,8 +107,10 @@ def main(argv=None) -> int:
             raise ConfigError(f"unknown env id {unknown[0]!r}; registered envs: {registry.list_envs()}")
         if args.algorithm not in algorithm_config_registry:
             raise ConfigError(f"unknown algorithm {args.algorithm!r}; BenchMARL's: {sorted(algorithm_config_registry)}")
-        if min(args.iterations, args.num_envs, args.frames, args.minibatch, args.epochs, args.threads) < 1:
-            raise ConfigError("--iterations, --num-envs, --frames, --minibatch, --epochs and --threads must be >= 1")
+        if min(args.iterations, args.num_envs, args.frames, args.minibatch, args.epochs, args.threads,
+               args.eval_episodes) < 1 or args.eval_every < 0:
+            raise ConfigError("--iterations, --num-envs, --frames, --minibatch, --epochs, --threads and "
+                              "--eval-episodes must be >= 1, --eval-every >= 0")
         env_kwargs = parse_overrides(args.overrides)
         from mec_marl.adapters.benchmarl import MecTask
 
@@ -120,7 +129,8 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(args.out) / env_id if args.out else Path(scratch)
             config = experiment_config(args.iterations, args.frames, args.num_envs, args.minibatch, args.epochs,
-                                       folder, log=bool(args.out))
+                                       folder, log=bool(args.out), eval_every=args.eval_every,
+                                       eval_episodes=args.eval_episodes)
             rows = train(env_id, env_kwargs, args.algorithm, args.seed, config)
         if args.out:
             write_json(Path(args.out) / env_id / "metrics.json",

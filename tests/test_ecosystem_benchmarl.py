@@ -141,10 +141,13 @@ def test_script_trains_two_envs_and_writes_metrics(tmp_path):
     out = tmp_path / "run"
     code = train_benchmarl.main(["cpdrl_v0", "smart_community_v0", "--set", f"max_cycles={CYCLES}",
                                  "--iterations", "1", "--num-envs", "2", "--frames", str(2 * CYCLES),
-                                 "--minibatch", str(2 * CYCLES), "--epochs", "1", "--out", str(out)])
+                                 "--minibatch", str(2 * CYCLES), "--epochs", "1", "--eval-every", "1", "--eval-episodes", "2",
+                                 "--out", str(out)])
     assert code == 0
     for env_id, n_agents in (("cpdrl_v0", 1), ("smart_community_v0", 3)):
         metrics = json.loads((out / env_id / "metrics.json").read_text())
         assert metrics["env"] == env_id and metrics["algorithm"] == "mappo" and metrics["seed"] == 0
         assert [r["agent_steps"] for r in metrics["iterations"]] == [2 * CYCLES * n_agents]
         assert list((out / env_id).glob("mappo_*/checkpoints/*.pt")), "BenchMARL's final checkpoint"
+        evaluation = list((out / env_id).glob("mappo_*/*/scalars/eval_reward_episode_len_mean.csv"))
+        assert evaluation and evaluation[0].read_text().split(",")[-1].strip() == f"{float(CYCLES)}"
