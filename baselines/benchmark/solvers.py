@@ -128,7 +128,7 @@ def tem(instances: int, rng: np.random.Generator, config) -> dict:
 def p21(instances: int, rng: np.random.Generator, n: int) -> dict:
     """large_scale_v0's P2.1 closed form (``p21_solve``) vs cvxpy (``p21_cvxpy``), table2 preset, M = 2."""
     from mec_marl.envs import large_scale
-    from mec_marl.solvers import allocation, reference
+    from mec_marl.solvers import multi_mec, reference
 
     config = large_scale.LargeScaleConfig(n_ues=n, p_max=1.0, noise_density_dbm=-101.0, weight_range=(1.0, 2.0),
                                           max_cycles=1)  # the table2 preset
@@ -142,7 +142,7 @@ def p21(instances: int, rng: np.random.Generator, n: int) -> dict:
         return gain, inst.weights, rng.integers(0, config.n_mecs + 1, n)
 
     def fast(gain, w, a):
-        return allocation.p21_solve(allocation.p21_problem(gain, w, **kw), a, fallback=False)["objective"]
+        return multi_mec.p21_solve(multi_mec.p21_problem(gain, w, **kw), a, fallback=False)["objective"]
 
     warm = problem()
     fast(*warm), reference.p21_cvxpy(warm[2], warm[0], warm[1], **kw)
