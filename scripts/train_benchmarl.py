@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-every", type=int, default=0, help="evaluate every N iterations (0: never)")
     parser.add_argument("--eval-episodes", type=int, default=10, help="episodes (instances) per evaluation")
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads (1: small MLPs on a shared CPU run ~10x faster than oversubscribed)")
+                        help="torch threads (1: small MLPs on a shared CPU, see docs/benchmarl.md)")
     parser.add_argument("--out", default=None, help="directory for metrics.json, BenchMARL's logs and checkpoint")
     args = parser.parse_args(argv)
     try:
