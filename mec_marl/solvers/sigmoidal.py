@@ -40,9 +40,7 @@ import dataclasses
 import numpy as np
 from scipy.special import expit, logit
 
-_ROOT_STEPS = 30  # bracketed Newton steps for inflection and tangent points
-_PRICE_BISECTIONS = 22  # on log(price): the add/drop search absorbs what is left
-_NEWTON = 4  # bracketed Newton steps of a best response, warm-started
+_ROOT_STEPS = 60  # at most, per element, bracketed Newton steps of a root (most stop after ~6)
 _WATERFILL = 40  # projected Newton iterations
 _TINY = 1e-12
 _BACKTRACK = np.array([1.0, 0.25, 0.0625, 0.004])  # step lengths tried at once
@@ -73,6 +71,23 @@ class _Users:
     L: np.ndarray
     q: np.ndarray
 
+    def terms(self, x, second=True):
+        """``(Q, Q', Q'')`` at x (0 at x = 0) from one exponential: with t = theta + k / x,
+        e = expit(-t), expit(t) expit(-t) = E / (1 + E)^2 and 1 - 2e = tanh(t / 2), E = exp(-|t|)."""
+        pos = x > 0
+        xs = np.where(pos, x, 1.0)
+        u = self.k / xs
+        t = self.theta + u
+        big = np.exp(-np.abs(t))
+        inv = 1.0 / (1.0 + big)
+        e = np.where(t > 0, big * inv, inv)
+        g = np.where(pos, self.L * (big * inv * inv) * (u / xs), 0.0)
+        Q = np.where(pos, self.L * e, 0.0)
+        if not second:
+            return Q, g, None
+        tanh_half = np.copysign((1.0 - big) * inv, t)
+        return Q, g, g / xs * (tanh_half * u - 2.0)
+
     def Q(self, x):
         pos = x > 0
         return np.where(pos, self.L * expit(-self.theta - self.k / np.where(pos, x, 1.0)), 0.0)
@@ -82,16 +97,7 @@ class _Users:
 
     def dQ(self, x):
         """Q'(x) (0 at x = 0)."""
-        xs = np.where(x > 0, x, 1.0)
-        s = -self.theta - self.k / xs
-        return np.where(x > 0, self.L * expit(s) * expit(-s) * self.k / xs**2, 0.0)
-
-    def d2Q(self, x):
-        xs = np.where(x > 0, x, 1.0)
-        u = self.k / xs
-        s = -self.theta - u
-        e = expit(s)
-        return self.L * e * expit(-s) * u / xs**2 * ((1.0 - 2.0 * e) * u - 2.0)
+        return self.terms(x, second=False)[1]
 
     def rows(self, index):
         """The problems (rows) ``index``."""
@@ -104,29 +110,50 @@ def _sum(a):
     return np.cumsum(a, axis=-1)[..., -1:]
 
 
-def _newton_root(fun, lo, hi, iterations=_ROOT_STEPS):
-    """Root of a decreasing ``fun`` (value, derivative) on [lo, hi] with fun(lo) >= 0 >= fun(hi),
-    elementwise: Newton steps kept inside a shrinking bracket (bisection when a step leaves it)."""
-    x = 0.5 * (lo + hi)
+def _newton_root(fun, lo, hi, x, atol=0.0, iterations=_ROOT_STEPS):
+    """Root of a decreasing ``fun(index, x) -> (value, derivative)`` on [lo, hi] with fun(lo) >= 0 >=
+    fun(hi), elementwise over flat arrays: Newton steps kept inside a shrinking bracket; a step
+    that leaves it is replaced by the secant of the bracket's ends (or their midpoint while an
+    end's value is unknown), which converges when the root sits at an end of the bracket. Each
+    element stops on its own once its step is below 1e-12 relative (+ ``atol``; quadratic
+    convergence: the error is then ~1e-24), so an element's iterates never depend on the others."""
+    x, lo, hi = (np.array(a, dtype=float, copy=True) for a in np.broadcast_arrays(x, lo, hi))
+    f_lo, f_hi = np.full(x.shape, np.nan), np.full(x.shape, np.nan)
+    live = np.arange(x.size)
     for _ in range(iterations):
-        value, slope = fun(x)
+        if live.size == 0:
+            break
+        old = x[live]
+        value, slope = fun(live, old)
         up = value > 0
-        lo, hi = np.where(up, x, lo), np.where(up, hi, x)
-        step = x - value / np.where(slope < 0, slope, -np.inf)
-        x = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
+        low, high = np.where(up, old, lo[live]), np.where(up, hi[live], old)
+        v_lo, v_hi = np.where(up, value, f_lo[live]), np.where(up, f_hi[live], value)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = old - value / np.where(slope < 0, slope, -np.inf)
+            secant = low + v_lo * (high - low) / (v_lo - v_hi)
+        secant = np.where((secant >= low) & (secant <= high), secant, 0.5 * (low + high))
+        new = np.where((step >= low) & (step <= high), step, secant)
+        lo[live], hi[live], f_lo[live], f_hi[live], x[live] = low, high, v_lo, v_hi, new
+        live = live[(np.abs(new - old) > 1e-12 * np.abs(new) + atol) & (value != 0)]
     return x
 
 
 def inflection_point(theta, k):
-    """Inflection of x -> expit(-theta - k / x): ``x = v k / 2`` with ``v = tanh(theta / 2 + 1 / v)``, v in (0, 1)."""
-    theta, k = np.broadcast_arrays(np.asarray(theta, float), np.asarray(k, float))
+    """Inflection of x -> expit(-theta - k / x): ``x = v k / 2`` with ``v = tanh(theta / 2 + 1 / v)``, v in (0, 1).
 
-    def gap(v):  # tanh(theta / 2 + 1 / v) - v: decreasing in v
-        t = np.tanh(0.5 * theta + 1.0 / v)
+    Since 1 / v > 1, v >= tanh(theta / 2 + 1): that bracket's left end is where Newton starts.
+    """
+    theta, k = np.broadcast_arrays(np.asarray(theta, float), np.asarray(k, float))
+    half = 0.5 * theta.ravel()
+
+    def gap(index, v):  # tanh(theta / 2 + 1 / v) - v: decreasing in v
+        t = np.tanh(half[index] + 1.0 / v)
         return t - v, -(1.0 - t * t) / (v * v) - 1.0
 
-    v = _newton_root(gap, np.full(theta.shape, 1e-300), np.ones(theta.shape))
-    return 0.5 * v * k
+    lo = np.maximum(np.tanh(half + 1.0), 1e-300)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # v -> 0: a bisection step
+        v = _newton_root(gap, lo, 1.0, np.where(lo > 1e-3, lo, 0.5 * (lo + 1.0)))
+    return 0.5 * v.reshape(theta.shape) * k
 
 
 def _concave_start(users: _Users):
@@ -141,93 +168,147 @@ def _concave_start(users: _Users):
     return viable, np.maximum(z, cross)
 
 
-def _tangent(users: _Users, start):
-    """Tangent point w in [start, 1] of f's concave envelope from (0, q), and its slope."""
-    def gap(w):  # f'(w) w - (f(w) - q): decreasing on the concave part
-        return users.dQ(w) * w - (users.Q(w) - users.q), users.d2Q(w) * w
+def _tangent(users: _Users, start, viable):
+    """Tangent point w in [start, 1] of f's concave envelope from (0, q), and its slope (viable users)."""
+    flat = _Users(*(a.ravel() for a in (users.theta, users.k, users.L, users.q)))
 
-    lo = np.minimum(start, 1.0)
+    def gap(index, w):  # f'(w) w - (f(w) - q): decreasing on the concave part
+        Q, g, h = flat.rows(index).terms(w)
+        return g * w - (Q - flat.q[index]), h * w
+
+    lo = np.minimum(start, 1.0).ravel()
     one = np.ones_like(lo)
-    w = _newton_root(gap, lo, one)
-    w = np.where(gap(one)[0] >= 0, 1.0, w)
+    Q1, g1, _ = flat.terms(one, second=False)
+    chord = ~viable.ravel() | (g1 - (Q1 - flat.q) >= 0)  # f still steep at the capacity: the chord to x = 1
+    w = one.copy()
+    todo = np.flatnonzero(~chord)
+    sub = _Users(*(a[todo] for a in (flat.theta, flat.k, flat.L, flat.q)))
+
+    def sub_gap(index, x):
+        Q, g, h = sub.rows(index).terms(x)
+        return g * x - (Q - sub.q[index]), h * x
+
+    w[todo] = _newton_root(sub_gap, lo[todo], 1.0, 0.5 * (lo[todo] + 1.0))
+    w = w.reshape(start.shape)
     slope = (users.f(w) - users.q) / w
     return w, slope
 
 
-def _best_response(users: _Users, w, slope, price, y, newton=_NEWTON):
-    """Maximiser of the concave envelope minus ``price * x`` on [0, 1]; ``y`` warm-starts log x.
+def _response(users: _Users, w, price):
+    """Maximiser on [w, 1] of Q(x) - ``price * x`` for users below their tangent slope (flat arrays):
+    log Q'(e^y) = log(price) by bracketed Newton in y = log x; x = 1 where Q'(1) >= price."""
+    log_lk = np.log(users.L * users.k)
+    target = np.log(price) - log_lk
 
-    On [w, 1] it solves log f'(e^y) = log(price) by Newton in y = log x, kept
-    inside a shrinking bracket (bisection when a step leaves it).
-    """
-    lo, hi = np.log(w), np.zeros_like(w)
-    target = np.log(price) - np.log(users.L * users.k)
-    y = np.clip(y, lo, hi)
-    for _ in range(newton):
-        u = users.k * np.exp(-y)
-        s = users.theta + u  # = -(sigmoid argument); log(e (1 - e)) = -|s| - 2 log(1 + exp(-|s|))
+    def residual(index, y):  # log Q'(e^y) - log price: log(e (1 - e)) = -|s| - 2 log(1 + exp(-|s|))
+        u = users.k[index] * np.exp(-y)
+        s = users.theta[index] + u
         a = np.abs(s)
         ea = np.exp(-a)
-        residual = -a - 2.0 * np.log1p(ea) - 2.0 * y - target
-        tanh_half = (1.0 - ea) / (1.0 + ea) * np.sign(s)  # 1 - 2 expit(-s)
-        slope_y = tanh_half * u - 2.0
-        above = residual > 0
-        lo = np.where(above, y, lo)
-        hi = np.where(above, hi, y)
-        step = y - residual / np.minimum(slope_y, -_TINY)
-        y = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
-    y = np.where(users.dQ(np.ones_like(w)) >= price, 0.0, y)
-    return np.where(price < slope, np.exp(y), 0.0), y
+        tanh_half = np.copysign((1.0 - ea) / (1.0 + ea), s)  # 1 - 2 expit(-s)
+        return -a - 2.0 * np.log1p(ea) - 2.0 * y - target[index], tanh_half * u - 2.0
+
+    all_ = np.arange(w.size)
+    at_cap = residual(all_, np.zeros_like(w))[0] >= 0
+    y = np.zeros_like(w)
+    todo = np.flatnonzero(~at_cap)
+    if todo.size:
+        lo = np.log(w[todo])
+        y[todo] = _newton_root(lambda index, yy: residual(todo[index], yy), lo, 0.0, 0.5 * lo, atol=1e-13)
+    return np.exp(y)
 
 
 def _dual_active_set(users: _Users, viable, w, slope):
-    """The active set at the smallest price whose best responses fit in the capacity."""
-    s = np.where(viable, slope, 0.0)
-    top = np.max(s, axis=-1, keepdims=True)
-    floor_price = np.where(viable, users.dQ(np.ones_like(w)), np.inf).min(axis=-1, keepdims=True)
-    lo = np.log(np.maximum(np.minimum(floor_price, top) * 0.5, 1e-300))
-    hi = np.log(np.maximum(top, 1e-300)) + 1e-9
-    y = np.log(w)
-    for _ in range(_PRICE_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        x, y = _best_response(users, w, s, np.exp(mid), y)
-        fits = _sum(x * viable) <= 1.0
-        hi, lo = np.where(fits, mid, hi), np.where(fits, lo, mid)
-    x, _ = _best_response(users, w, s, np.exp(hi), y)
-    return viable & (s > np.exp(hi)), x
+    """The dual active set: the users above the smallest price whose best responses fit.
+
+    The best responses at price lambda total D(lambda), decreasing, with a jump
+    down at each user's tangent slope. With the slopes sorted, D at the j-th
+    slope (the top j users active) rises with j, so a binary search over j
+    (log2 of the users, not a bisection on the price) finds the largest j
+    that fits; the next user joins when it still fits at its tangent point
+    (D crosses 1 between two slopes) and is left out otherwise (D jumps over
+    1: the dual solution is fractional there). Returns ``(active, x)``, x
+    the best responses at that price (the waterfill's start).
+    """
+    P, K = slope.shape
+    s = np.where(viable, slope, -np.inf)
+    order = np.argsort(-s, axis=-1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(K), (P, K)), axis=-1)
+    sorted_s = np.take_along_axis(s, order, axis=-1)
+    count = viable.sum(axis=-1)
+    lo, hi = np.zeros(P, dtype=np.int64), count + 1  # j = lo fits, j = hi does not (j = count: price 0+)
+    demand = np.zeros(P)
+    guess = np.zeros((P, K))
+    flat = _Users(*(a.ravel() for a in (users.theta, users.k, users.L, users.q)))
+    while True:
+        rows = np.flatnonzero(hi - lo > 1)
+        if rows.size == 0:
+            break
+        mid = (lo[rows] + hi[rows]) // 2
+        price = np.take_along_axis(sorted_s[rows], np.minimum(mid, K - 1)[:, None], axis=-1)[:, 0]
+        r, c = np.nonzero(rank[rows] < mid[:, None])
+        cell = rows[r] * K + c
+        x = np.ones(cell.size)
+        priced = mid[r] < count[rows][r]  # j = count: every viable user at price 0+ takes x = 1
+        sub = np.flatnonzero(priced)
+        x[sub] = _response(flat.rows(cell[sub]), w.ravel()[cell[sub]], price[r[sub]])
+        total = np.bincount(r, weights=x, minlength=rows.size)  # left to right per problem
+        fits = total <= 1.0
+        lo[rows] = np.where(fits, mid, lo[rows])
+        hi[rows] = np.where(fits, hi[rows], mid)
+        demand[rows[fits]] = total[fits]
+        guess[rows[fits]] = 0.0
+        keep = fits[r]
+        guess.ravel()[cell[keep]] = x[keep]
+    marginal = np.take_along_axis(order, np.minimum(lo, K - 1)[:, None], axis=-1)[:, 0]
+    w_marginal = w[np.arange(P), marginal]
+    joins = (lo < count) & (demand + w_marginal <= 1.0)
+    guess[np.arange(P)[joins], marginal[joins]] = w_marginal[joins]
+    return viable & (rank < (lo + joins)[:, None]), guess
 
 
 def _newton_step(users: _Users, x, lower, active, value):
     """One projected Newton step of :func:`_waterfill` on rows ``(P, n)``: ``(x, value, price, done)``."""
-    g = users.dQ(x)
-    h = np.minimum(users.d2Q(x), -_TINY * (1.0 + g))
+    _, g, h = users.terms(x)
+    h = np.minimum(h, -_TINY * (1.0 + g))
     at_lower = x <= lower * (1.0 + 1e-12)
     free = active
-    for _ in range(2):  # users on their bound that want less stay there
+    for _ in range(x.shape[-1]):  # users on their bound that want less stay there, until none is left
         inv = np.where(free, 1.0 / h, 0.0)
         total = _sum(inv)
         price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), 0.0)
-        free = active & ~(at_lower & (g < price))
-    inv = np.where(free, 1.0 / h, 0.0)
-    total = _sum(inv)
-    price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), price)
+        stay = free & at_lower & (g < price)
+        if not stay.any():
+            break
+        free = free & ~stay
     d = np.where(free, (price - g) * inv, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.where(d < 0, (x - lower) / -d, np.inf)
         reach = np.where(d != 0, 0.5 * x / np.abs(d), np.inf)  # trust region: |dx| <= x / 2
     t = np.minimum(1.0, np.minimum(room, reach).min(axis=-1, keepdims=True))
     ascent = _sum(g * d)
-    converged = ascent <= 1e-15 * (1.0 + np.abs(value))
-    # Armijo on a few step lengths at once.
-    steps = _BACKTRACK.reshape(-1, 1, 1) * t
-    trial = np.where(active, np.maximum(x + steps * d, lower), 0.0)
-    trial_value = _sum(np.where(active, users.f(trial), users.q))
-    ok = (trial_value >= value + 1e-4 * steps * ascent) & ~converged
-    first = np.argmax(ok, axis=0)
-    found = ok.any(axis=0)
-    x = np.where(found, np.take_along_axis(trial, first[None], 0)[0], x)
-    value = np.where(found, np.take_along_axis(trial_value, first[None], 0)[0], value)
-    return x, value, price, (converged | ~found)[:, 0]
+    converged = (ascent <= 1e-13 * (1.0 + np.abs(value)))[:, 0]  # Newton decrement: the value is within 1e-13
+    # Armijo: the full step first; the shorter ones only on the problems where it fails.
+    new_x, new_value = x.copy(), value.copy()
+    rows = np.flatnonzero(~converged)
+    found = np.zeros(x.shape[0], bool)
+    for lengths in _BACKTRACK[:1], _BACKTRACK[1:]:
+        if rows.size == 0:
+            break
+        steps = lengths.reshape(-1, 1, 1) * t[rows]
+        act = active[rows]
+        trial = np.where(act, np.maximum(x[rows] + steps * d[rows], lower[rows]), 0.0)
+        sub = users.rows(rows)
+        trial_value = _sum(np.where(act, sub.f(trial), sub.q))
+        ok = (trial_value >= value[rows] + 1e-4 * steps * ascent[rows]) & (trial_value > value[rows])
+        first = np.argmax(ok, axis=0)
+        hit = ok.any(axis=0)[:, 0]
+        new_x[rows[hit]] = np.take_along_axis(trial, first[None], 0)[0][hit]
+        new_value[rows[hit]] = np.take_along_axis(trial_value, first[None], 0)[0][hit]
+        found[rows[hit]] = True
+        rows = rows[~hit]
+    return new_x, new_value, price, converged | ~found
 
 
 def _waterfill(users: _Users, lower, active, start=None):
@@ -328,7 +409,7 @@ def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, 
     )
     viable, start = _concave_start(users)
     viable &= mask
-    w, slope = _tangent(users, start)
+    w, slope = _tangent(users, start, viable)
     active, guess = _dual_active_set(users, viable, w, slope)
     lower = np.where(viable, np.minimum(start, 1.0), 0.0)
     x, value, price = _waterfill(users, lower, active, guess)
