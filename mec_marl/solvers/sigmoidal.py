@@ -15,19 +15,26 @@ sum of sigmoids", Optim. Eng. 2014). It is NP-hard in general; this module is
 the fast path the env runs inside ``step``, vectorised over any leading batch
 axes (servers, instances):
 
-1. per user, by bisection: the inflection point of the sigmoid (where
-   ``2x / (alpha a) = tanh(alpha (c - beta) / 2 + alpha a / (2x))``), the
-   point where it overtakes ``q_i``, and the tangent point ``w_i`` of its
-   concave envelope from x = 0, whose slope ``s_i`` is the highest price at
-   which the user is worth serving;
-2. bisection on the price lambda: each user maximises its concave envelope
-   minus lambda x (0 if lambda >= s_i, else f_i'(x) = lambda on [w_i, C] by
-   bracketed Newton); the smallest feasible price gives the dual active set;
+1. per user, by safeguarded Newton: the inflection point of the sigmoid
+   (where ``2x / (alpha a) = tanh(alpha (c - beta) / 2 + alpha a / (2x))``),
+   the point where it overtakes ``q_i`` (closed form), and the tangent point
+   ``w_i`` of its concave envelope from x = 0, whose slope ``s_i`` is the
+   highest price at which the user is worth serving;
+2. the dual price lambda: each user maximises its concave envelope minus
+   lambda x (0 if lambda >= s_i, else f_i'(x) = lambda on [w_i, C] by
+   bracketed Newton); the demand jumps at the slopes s_i, so a binary search
+   over the sorted slopes (log2 of the users) finds the dual active set;
 3. primal recovery: the capacity is water-filled over the active set on the
-   concave parts (projected Newton with an Armijo line search, exact sum = C);
-4. a local add/drop/swap search around the marginal users, each candidate set
-   water-filled again, keeps the best (dual rounding alone loses a few percent
-   per server when the threshold user is large).
+   concave parts (projected Newton with an Armijo line search, exact sum = C;
+   :mod:`mec_marl.solvers.sigmoidal_waterfill`);
+4. a local add/drop/swap search around the marginal users: the candidate sets
+   are ranked after a few Newton steps and the best one is water-filled to
+   convergence, kept if it beats the incumbent (dual rounding alone loses a
+   few percent per server when the threshold user is large).
+
+The batch is flattened to the masked users (no padding): a batch of problems
+costs the users it holds, and each problem's result is bit-for-bit the one it
+gets alone.
 
 :func:`allocate` is the API; ``mec_marl.solvers.reference_djtcra`` holds the
 branch-and-bound reference the tests compare against.
@@ -40,10 +47,11 @@ import dataclasses
 import numpy as np
 from scipy.special import expit, logit
 
+from mec_marl.solvers.sigmoidal_waterfill import Users, segment_sum, starts_of, waterfill
+
 _ROOT_STEPS = 60  # at most, per element, bracketed Newton steps of a root (most stop after ~6)
-_WATERFILL = 40  # projected Newton iterations
+_SCREEN = 3  # Newton iterations that rank the local search's candidate sets
 _TINY = 1e-12
-_BACKTRACK = np.array([1.0, 0.25, 0.0625, 0.004])  # step lengths tried at once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,54 +68,6 @@ class SigmoidalResult:
     allocation: np.ndarray
     value: np.ndarray
     served: np.ndarray
-
-
-@dataclasses.dataclass(frozen=True)
-class _Users:
-    """Normalised users: capacity 1, Q(x) = L expit(-theta - k / x), f = max(q, Q)."""
-
-    theta: np.ndarray
-    k: np.ndarray
-    L: np.ndarray
-    q: np.ndarray
-
-    def terms(self, x, second=True):
-        """``(Q, Q', Q'')`` at x (0 at x = 0) from one exponential: with t = theta + k / x,
-        e = expit(-t), expit(t) expit(-t) = E / (1 + E)^2 and 1 - 2e = tanh(t / 2), E = exp(-|t|)."""
-        pos = x > 0
-        xs = np.where(pos, x, 1.0)
-        u = self.k / xs
-        t = self.theta + u
-        big = np.exp(-np.abs(t))
-        inv = 1.0 / (1.0 + big)
-        e = np.where(t > 0, big * inv, inv)
-        g = np.where(pos, self.L * (big * inv * inv) * (u / xs), 0.0)
-        Q = np.where(pos, self.L * e, 0.0)
-        if not second:
-            return Q, g, None
-        tanh_half = np.copysign((1.0 - big) * inv, t)
-        return Q, g, g / xs * (tanh_half * u - 2.0)
-
-    def Q(self, x):
-        pos = x > 0
-        return np.where(pos, self.L * expit(-self.theta - self.k / np.where(pos, x, 1.0)), 0.0)
-
-    def f(self, x):
-        return np.maximum(self.q, self.Q(x))
-
-    def dQ(self, x):
-        """Q'(x) (0 at x = 0)."""
-        return self.terms(x, second=False)[1]
-
-    def rows(self, index):
-        """The problems (rows) ``index``."""
-        return _Users(self.theta[index], self.k[index], self.L[index], self.q[index])
-
-
-def _sum(a):
-    """Sum over users, left to right: padding a problem with zeros leaves it bit-for-bit the same
-    (numpy's pairwise ``sum`` regroups with the length), so batches agree with single problems."""
-    return np.cumsum(a, axis=-1)[..., -1:]
 
 
 def _newton_root(fun, lo, hi, x, atol=0.0, iterations=_ROOT_STEPS):
@@ -156,7 +116,7 @@ def inflection_point(theta, k):
     return 0.5 * v.reshape(theta.shape) * k
 
 
-def _concave_start(users: _Users):
+def _concave_start(users: Users):
     """``(viable, z)``: whether the sigmoid can beat q at all, and where f turns concave."""
     z = inflection_point(users.theta, users.k)
     qmax = users.L * expit(-users.theta)
@@ -168,33 +128,25 @@ def _concave_start(users: _Users):
     return viable, np.maximum(z, cross)
 
 
-def _tangent(users: _Users, start, viable):
+def _tangent(users: Users, start, viable):
     """Tangent point w in [start, 1] of f's concave envelope from (0, q), and its slope (viable users)."""
-    flat = _Users(*(a.ravel() for a in (users.theta, users.k, users.L, users.q)))
-
-    def gap(index, w):  # f'(w) w - (f(w) - q): decreasing on the concave part
-        Q, g, h = flat.rows(index).terms(w)
-        return g * w - (Q - flat.q[index]), h * w
-
-    lo = np.minimum(start, 1.0).ravel()
+    lo = np.minimum(start, 1.0)
     one = np.ones_like(lo)
-    Q1, g1, _ = flat.terms(one, second=False)
-    chord = ~viable.ravel() | (g1 - (Q1 - flat.q) >= 0)  # f still steep at the capacity: the chord to x = 1
+    Q1, g1, _ = users.terms(one, second=False)
+    chord = ~viable | (g1 - (Q1 - users.q) >= 0)  # f still steep at the capacity: the chord to x = 1
     w = one.copy()
     todo = np.flatnonzero(~chord)
-    sub = _Users(*(a[todo] for a in (flat.theta, flat.k, flat.L, flat.q)))
+    sub = users.take(todo)
 
-    def sub_gap(index, x):
-        Q, g, h = sub.rows(index).terms(x)
+    def gap(index, x):  # f'(w) w - (f(w) - q): decreasing on the concave part
+        Q, g, h = sub.take(index).terms(x)
         return g * x - (Q - sub.q[index]), h * x
 
-    w[todo] = _newton_root(sub_gap, lo[todo], 1.0, 0.5 * (lo[todo] + 1.0))
-    w = w.reshape(start.shape)
-    slope = (users.f(w) - users.q) / w
-    return w, slope
+    w[todo] = _newton_root(gap, lo[todo], 1.0, 0.5 * (lo[todo] + 1.0))
+    return w, (users.f(w) - users.q) / w
 
 
-def _response(users: _Users, w, price):
+def _response(users: Users, w, price):
     """Maximiser on [w, 1] of Q(x) - ``price * x`` for users below their tangent slope (flat arrays):
     log Q'(e^y) = log(price) by bracketed Newton in y = log x; x = 1 where Q'(1) >= price."""
     log_lk = np.log(users.L * users.k)
@@ -218,7 +170,7 @@ def _response(users: _Users, w, price):
     return np.exp(y)
 
 
-def _dual_active_set(users: _Users, viable, w, slope):
+def _dual_active_set(users: Users, seg, P, viable, w, slope):
     """The dual active set: the users above the smallest price whose best responses fit.
 
     The best responses at price lambda total D(lambda), decreasing, with a jump
@@ -230,146 +182,104 @@ def _dual_active_set(users: _Users, viable, w, slope):
     1: the dual solution is fractional there). Returns ``(active, x)``, x
     the best responses at that price (the waterfill's start).
     """
-    P, K = slope.shape
+    E = seg.size
     s = np.where(viable, slope, -np.inf)
-    order = np.argsort(-s, axis=-1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.broadcast_to(np.arange(K), (P, K)), axis=-1)
-    sorted_s = np.take_along_axis(s, order, axis=-1)
-    count = viable.sum(axis=-1)
+    order = np.lexsort((-s, seg))  # by problem, then slope descending (stable: ties by user)
+    size = np.bincount(seg, minlength=P)
+    first = np.cumsum(size) - size
+    rank = np.empty(E, dtype=np.int64)
+    rank[order] = np.arange(E) - first[seg[order]]
+    sorted_s = s[order]
+    count = np.bincount(seg, weights=viable, minlength=P).astype(np.int64)
     lo, hi = np.zeros(P, dtype=np.int64), count + 1  # j = lo fits, j = hi does not (j = count: price 0+)
-    demand = np.zeros(P)
-    guess = np.zeros((P, K))
-    flat = _Users(*(a.ravel() for a in (users.theta, users.k, users.L, users.q)))
+    demand, guess = np.zeros(P), np.zeros(E)
     while True:
-        rows = np.flatnonzero(hi - lo > 1)
+        open_ = hi - lo > 1
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        idx = np.flatnonzero(open_[seg] & (rank < mid[seg]))
+        p = seg[idx]
+        price = sorted_s[np.minimum(first + mid, E - 1)]
+        x = np.ones(idx.size)
+        priced = np.flatnonzero(mid[p] < count[p])  # j = count: every viable user at price 0+ takes x = 1
+        x[priced] = _response(users.take(idx[priced]), w[idx[priced]], price[p[priced]])
+        total = segment_sum(p, x, P)
+        fits = open_ & (total <= 1.0)
+        lo, hi = np.where(fits, mid, lo), np.where(open_ & ~fits, mid, hi)
+        demand = np.where(fits, total, demand)
+        guess[fits[seg]] = 0.0
+        keep = fits[p]
+        guess[idx[keep]] = x[keep]
+    marginal = order[np.minimum(first + lo, E - 1)]
+    joins = (lo < count) & (demand + w[marginal] <= 1.0)
+    guess[marginal[joins]] = w[marginal[joins]]
+    return viable & (rank < (lo + joins)[seg]), guess
+
+
+def _best_two(seg, key, P):
+    """Per problem, the entries with the largest and second-largest finite ``key`` (-1: none)."""
+    out = []
+    key = key.copy()
+    starts = starts_of(seg)
+    for _ in range(2):
+        top = np.full(P, -np.inf)
+        top[seg[starts]] = np.maximum.reduceat(key, starts)
+        hit = np.flatnonzero((key == top[seg]) & (key > -np.inf))
+        pick = np.full(P, -1, dtype=np.int64)
+        first = np.r_[True, seg[hit][1:] != seg[hit][:-1]] if hit.size else np.zeros(0, bool)
+        pick[seg[hit[first]]] = hit[first]  # the first entry on ties
+        out.append(pick)
+        key[pick[pick >= 0]] = -np.inf
+    return out
+
+
+def _candidates(users: Users, seg, P, viable, active, x, price, slope):
+    """Active sets near ``active`` (flat bool, 5 per problem): add the best two outsiders, drop
+    the weakest two (by their surplus at the price), swap the best outsider for the weakest."""
+    entry = np.arange(seg.size)
+    add = _best_two(seg, np.where(viable & ~active, slope, -np.inf), P)
+    drop = _best_two(seg, np.where(active, -(users.f(x) - users.q - price[seg] * x), -np.inf), P)
+    a1, a2, d1, d2 = (a[seg] for a in (*add, *drop))  # -1 (no such user) never equals an entry
+    swap_ok = (a1 >= 0) & (d1 >= 0)
+    return [
+        active | (entry == a1),
+        active | (entry == a2),
+        active & (entry != d1),
+        active & (entry != d2),
+        (active & ~((entry == d1) & swap_ok)) | ((entry == a1) & swap_ok),
+    ]
+
+
+def _local_search(users, seg, P, viable, lower, active, x, gain, price, slope, base, rounds):
+    """Rounds of add/drop/swap over the problems that still improve (``active``, ``x``, ``gain``,
+    ``price`` updated in place): the candidates are ranked after a few Newton steps, the best
+    one converged and kept if it beats the incumbent."""
+    todo = np.zeros(P, bool)
+    todo[seg[viable]] = True
+    for _ in range(rounds):
+        rows = np.flatnonzero(todo[seg])
         if rows.size == 0:
             break
-        mid = (lo[rows] + hi[rows]) // 2
-        price = np.take_along_axis(sorted_s[rows], np.minimum(mid, K - 1)[:, None], axis=-1)[:, 0]
-        r, c = np.nonzero(rank[rows] < mid[:, None])
-        cell = rows[r] * K + c
-        x = np.ones(cell.size)
-        priced = mid[r] < count[rows][r]  # j = count: every viable user at price 0+ takes x = 1
-        sub = np.flatnonzero(priced)
-        x[sub] = _response(flat.rows(cell[sub]), w.ravel()[cell[sub]], price[r[sub]])
-        total = np.bincount(r, weights=x, minlength=rows.size)  # left to right per problem
-        fits = total <= 1.0
-        lo[rows] = np.where(fits, mid, lo[rows])
-        hi[rows] = np.where(fits, hi[rows], mid)
-        demand[rows[fits]] = total[fits]
-        guess[rows[fits]] = 0.0
-        keep = fits[r]
-        guess.ravel()[cell[keep]] = x[keep]
-    marginal = np.take_along_axis(order, np.minimum(lo, K - 1)[:, None], axis=-1)[:, 0]
-    w_marginal = w[np.arange(P), marginal]
-    joins = (lo < count) & (demand + w_marginal <= 1.0)
-    guess[np.arange(P)[joins], marginal[joins]] = w_marginal[joins]
-    return viable & (rank < (lo + joins)[:, None]), guess
-
-
-def _newton_step(users: _Users, x, lower, active, value):
-    """One projected Newton step of :func:`_waterfill` on rows ``(P, n)``: ``(x, value, price, done)``."""
-    _, g, h = users.terms(x)
-    h = np.minimum(h, -_TINY * (1.0 + g))
-    at_lower = x <= lower * (1.0 + 1e-12)
-    free = active
-    for _ in range(x.shape[-1]):  # users on their bound that want less stay there, until none is left
-        inv = np.where(free, 1.0 / h, 0.0)
-        total = _sum(inv)
-        price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), 0.0)
-        stay = free & at_lower & (g < price)
-        if not stay.any():
-            break
-        free = free & ~stay
-    d = np.where(free, (price - g) * inv, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(d < 0, (x - lower) / -d, np.inf)
-        reach = np.where(d != 0, 0.5 * x / np.abs(d), np.inf)  # trust region: |dx| <= x / 2
-    t = np.minimum(1.0, np.minimum(room, reach).min(axis=-1, keepdims=True))
-    ascent = _sum(g * d)
-    converged = (ascent <= 1e-13 * (1.0 + np.abs(value)))[:, 0]  # Newton decrement: the value is within 1e-13
-    # Armijo: the full step first; the shorter ones only on the problems where it fails.
-    new_x, new_value = x.copy(), value.copy()
-    rows = np.flatnonzero(~converged)
-    found = np.zeros(x.shape[0], bool)
-    for lengths in _BACKTRACK[:1], _BACKTRACK[1:]:
-        if rows.size == 0:
-            break
-        steps = lengths.reshape(-1, 1, 1) * t[rows]
-        act = active[rows]
-        trial = np.where(act, np.maximum(x[rows] + steps * d[rows], lower[rows]), 0.0)
-        sub = users.rows(rows)
-        trial_value = _sum(np.where(act, sub.f(trial), sub.q))
-        ok = (trial_value >= value[rows] + 1e-4 * steps * ascent[rows]) & (trial_value > value[rows])
-        first = np.argmax(ok, axis=0)
-        hit = ok.any(axis=0)[:, 0]
-        new_x[rows[hit]] = np.take_along_axis(trial, first[None], 0)[0][hit]
-        new_value[rows[hit]] = np.take_along_axis(trial_value, first[None], 0)[0][hit]
-        found[rows[hit]] = True
-        rows = rows[~hit]
-    return new_x, new_value, price, converged | ~found
-
-
-def _waterfill(users: _Users, lower, active, start=None):
-    """Maximise sum over ``active`` of Q_i(x_i), sum x = 1, x_i >= lower_i (concave there).
-
-    Projected Newton on the equality-constrained problem (trust region, Armijo
-    line search); each problem stops when it has converged, so a batch costs
-    the sum of its problems' iterations, not its slowest problem's times the
-    batch. ``start`` (optional) is a guess, projected onto the feasible set.
-    Returns ``(x, value, price)``; the value is -inf where the active set
-    cannot fit its lower bounds.
-    """
-    shape = np.broadcast_shapes(active.shape, users.theta.shape)
-    n = shape[-1]
-
-    def rows(a):
-        return np.broadcast_to(a, shape).reshape(-1, n)
-
-    flat = _Users(*(rows(a) for a in (users.theta, users.k, users.L, users.q)))
-    lower, active = rows(lower), rows(active)
-    n_active = active.sum(axis=-1, keepdims=True)  # integers: exact
-    slack = 1.0 - _sum(lower * active)
-    feasible = slack >= 0
-    x = np.where(active, lower + np.maximum(slack, 0.0) / np.maximum(n_active, 1), 0.0)
-    if start is not None:  # keep the guess's shape above the lower bounds, rescaled to fill the capacity
-        above = np.where(active, np.maximum(rows(start) - lower, 0.0), 0.0)
-        room = _sum(above)
-        scaled = lower + above * (np.maximum(slack, 0.0) / np.where(room > 0, room, 1.0))
-        x = np.where(active & (room > 0), scaled, x)
-    value = _sum(np.where(active, flat.f(x), flat.q))
-    price = np.zeros(slack.shape)
-    live = np.flatnonzero(feasible[:, 0] & (n_active[:, 0] > 0))
-    for _ in range(_WATERFILL):
-        if live.size == 0:
-            break
-        sub = _Users(flat.theta[live], flat.k[live], flat.L[live], flat.q[live])
-        x[live], value[live], price[live], done = _newton_step(sub, x[live], lower[live], active[live], value[live])
-        live = live[~done]
-    total = _sum(x)
-    x = x * np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
-    value = np.where(feasible, _sum(np.where(active, flat.f(x), flat.q)), -np.inf)
-    return x.reshape(shape), value.reshape(shape[:-1]), price.reshape(shape[:-1])
-
-
-def _candidates(users: _Users, viable, active, x, price, slope):
-    """Active sets near ``active``: itself, add the best two outsiders, drop the weakest two, swap."""
-    outside = np.where(viable & ~active, slope, -np.inf)
-    surplus = np.where(active, users.f(x) - users.q - price[..., None] * x, np.inf)
-    add = np.argsort(-outside, axis=-1, kind="stable")[..., :2]
-    drop = np.argsort(surplus, axis=-1, kind="stable")[..., :2]
-    can_add = np.take_along_axis(outside, add, axis=-1) > -np.inf
-    can_drop = np.take_along_axis(surplus, drop, axis=-1) < np.inf
-    sets = [active]
-    n = active.shape[-1]
-    for j in range(add.shape[-1]):
-        sets.append(active | ((np.arange(n) == add[..., j : j + 1]) & can_add[..., j : j + 1]))
-    for j in range(drop.shape[-1]):
-        sets.append(active & ~((np.arange(n) == drop[..., j : j + 1]) & can_drop[..., j : j + 1]))
-    swap = (np.arange(n) == add[..., :1]) & can_add[..., :1] & can_drop[..., :1]
-    sets.append((active & ~((np.arange(n) == drop[..., :1]) & can_drop[..., :1] & can_add[..., :1])) | swap)
-    return np.stack(sets)
+        sub, r_seg = users.take(rows), seg[rows]
+        sets = _candidates(sub, r_seg, P, viable[rows], active[rows], x[rows], price, slope[rows])
+        member = np.concatenate([np.flatnonzero(c) for c in sets])  # grouped by candidate, then problem
+        c_seg = np.concatenate([c * P + r_seg[np.flatnonzero(m)] for c, m in enumerate(sets)])
+        xs, gains, _ = waterfill(sub.take(member), c_seg, len(sets) * P, lower[rows][member], x[rows][member],
+                                 np.tile(base, len(sets)), steps=_SCREEN)
+        gains = np.where(np.tile(todo, len(sets)), gains, -np.inf).reshape(len(sets), P)
+        best = np.argmax(gains, axis=0)
+        chosen = np.flatnonzero(best[r_seg[member]] * P + r_seg[member] == c_seg)
+        chosen = chosen[np.argsort(c_seg[chosen] % P, kind="stable")]  # segments by problem again
+        pick, p_seg = member[chosen], c_seg[chosen] % P
+        new_x, new_gain, new_price = waterfill(sub.take(pick), p_seg, P, lower[rows][pick], xs[chosen], base)
+        improves = todo & (new_gain > gain + 1e-12 * (1.0 + np.abs(base + gain)))
+        reset = rows[improves[r_seg]]
+        active[reset], x[reset] = False, 0.0
+        won = improves[p_seg]
+        active[rows[pick[won]]], x[rows[pick[won]]] = True, new_x[won]
+        gain[improves], price[improves] = new_gain[improves], new_price[improves]
+        todo = improves
 
 
 def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, mask=None, rounds=4):
@@ -401,38 +311,28 @@ def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, 
     if np.any(alpha[mask] <= 0) or np.any(work[mask] <= 0) or np.any(capacity <= 0):
         raise ValueError("allocate: alpha, work and capacity must be positive")
     n = shape[-1]
-    flat = lambda a: np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1, n)  # noqa: E731  problems as rows
-    mask = flat(mask)
-    users = _Users(
-        theta=flat(alpha * (base_latency - beta)), k=flat(alpha * work / capacity[..., None]), L=flat(ceiling),
-        q=np.where(mask, np.minimum(flat(floor), flat(ceiling)), 0.0),  # users outside the problem add nothing
+    P = int(np.prod(shape[:-1], dtype=np.int64))
+    entries = np.flatnonzero(mask)  # the masked users, problem by problem
+    out, won = np.zeros(shape), np.zeros(shape, bool)
+    if entries.size == 0:
+        return SigmoidalResult(allocation=out, value=np.zeros(shape[:-1]), served=won)
+    seg = entries // n
+    cap = np.broadcast_to(capacity[..., None], shape)
+    users = Users(
+        theta=(alpha * (base_latency - beta)).ravel()[entries], k=(alpha * work / cap).ravel()[entries],
+        L=ceiling.ravel()[entries], q=np.minimum(floor, ceiling).ravel()[entries],
     )
     viable, start = _concave_start(users)
-    viable &= mask
     w, slope = _tangent(users, start, viable)
-    active, guess = _dual_active_set(users, viable, w, slope)
+    active, guess = _dual_active_set(users, seg, P, viable, w, slope)
     lower = np.where(viable, np.minimum(start, 1.0), 0.0)
-    x, value, price = _waterfill(users, lower, active, guess)
-    todo = np.flatnonzero(active.any(axis=-1) | viable.any(axis=-1))  # problems with someone to serve
-    for _ in range(rounds):
-        if todo.size == 0:
-            break
-        sub = users.rows(todo)
-        sets = _candidates(sub, viable[todo], active[todo], x[todo], price[todo], slope[todo])
-        xs, values, prices = _waterfill(sub, lower[todo], sets, x[todo])
-        best = np.argmax(values, axis=0)
-        best_value = np.take_along_axis(values, best[None], 0)[0]
-        improves = best_value > value[todo] + 1e-12 * (1.0 + np.abs(value[todo]))
-        hit = todo[improves]
-        pick = best[improves][None, :, None]
-        active[hit] = np.take_along_axis(sets[:, improves], pick, 0)[0]
-        x[hit] = np.take_along_axis(xs[:, improves], pick, 0)[0]
-        price[hit] = np.take_along_axis(prices[:, improves], best[improves][None], 0)[0]
-        value[hit] = best_value[improves]
-        todo = hit
+    base = segment_sum(seg, users.q, P)
+    rows = np.flatnonzero(active)
+    x = np.zeros(seg.size)
+    x[rows], gain, price = waterfill(users.take(rows), seg[rows], P, lower[rows], guess[rows], base)
+    _local_search(users, seg, P, viable, lower, active, x, gain, price, slope, base, rounds)
     served = active & (users.Q(x) > users.q)
     x = np.where(served, x, 0.0)
-    total = _sum(np.where(mask, users.f(x), 0.0))[..., 0]
-    return SigmoidalResult(
-        allocation=x.reshape(shape) * capacity[..., None], value=total.reshape(shape[:-1]), served=served.reshape(shape)
-    )
+    out.ravel()[entries], won.ravel()[entries] = x, served
+    value = segment_sum(seg, users.f(x), P)
+    return SigmoidalResult(allocation=out * capacity[..., None], value=value.reshape(shape[:-1]), served=won)
