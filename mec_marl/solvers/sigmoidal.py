@@ -70,32 +70,45 @@ class SigmoidalResult:
     served: np.ndarray
 
 
-def _newton_root(fun, lo, hi, x, atol=0.0, iterations=_ROOT_STEPS):
-    """Root of a decreasing ``fun(index, x) -> (value, derivative)`` on [lo, hi] with fun(lo) >= 0 >=
-    fun(hi), elementwise over flat arrays: Newton steps kept inside a shrinking bracket; a step
-    that leaves it is replaced by the secant of the bracket's ends (or their midpoint while an
-    end's value is unknown), which converges when the root sits at an end of the bracket. Each
-    element stops on its own once its step is below 1e-12 relative (+ ``atol``; quadratic
-    convergence: the error is then ~1e-24), so an element's iterates never depend on the others."""
+def _newton_root(fun, params, lo, hi, x, atol=0.0, iterations=_ROOT_STEPS):
+    """Root of a decreasing ``fun(params, x) -> (value, derivative)`` on [lo, hi] with fun(lo) >= 0 >=
+    fun(hi), elementwise over flat arrays (``params``: a tuple of arrays like x): Newton steps kept
+    inside a shrinking bracket; a step that leaves it is replaced by the secant of the bracket's
+    ends (or their midpoint while an end's value is unknown), which converges when the root sits
+    at an end of the bracket. Each element stops on its own once its step is below 1e-12
+    relative (+ ``atol``; quadratic convergence: the error is then ~1e-24), so its iterates never
+    depend on the others; stopped elements are dropped from the working arrays once they are
+    half of them."""
     x, lo, hi = (np.array(a, dtype=float, copy=True) for a in np.broadcast_arrays(x, lo, hi))
+    out = x
+    index = np.arange(x.size)
     f_lo, f_hi = np.full(x.shape, np.nan), np.full(x.shape, np.nan)
-    live = np.arange(x.size)
+    live = np.ones(x.shape, bool)
     for _ in range(iterations):
-        if live.size == 0:
+        n_live = np.count_nonzero(live)
+        if n_live == 0:
             break
-        old = x[live]
-        value, slope = fun(live, old)
-        up = value > 0
-        low, high = np.where(up, old, lo[live]), np.where(up, hi[live], old)
-        v_lo, v_hi = np.where(up, value, f_lo[live]), np.where(up, f_hi[live], value)
+        if n_live < live.size // 2:  # compress
+            out[index] = x
+            keep = np.flatnonzero(live)
+            index, x, lo, hi, f_lo, f_hi = (a[keep] for a in (index, x, lo, hi, f_lo, f_hi))
+            params = tuple(p[keep] for p in params)
+            live = np.ones(keep.size, bool)
+        value, slope = fun(params, x)
+        up = live & (value > 0)
+        down = live & ~(value > 0)
+        lo, f_lo = np.where(up, x, lo), np.where(up, value, f_lo)
+        hi, f_hi = np.where(down, x, hi), np.where(down, value, f_hi)
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = old - value / np.where(slope < 0, slope, -np.inf)
-            secant = low + v_lo * (high - low) / (v_lo - v_hi)
-        secant = np.where((secant >= low) & (secant <= high), secant, 0.5 * (low + high))
-        new = np.where((step >= low) & (step <= high), step, secant)
-        lo[live], hi[live], f_lo[live], f_hi[live], x[live] = low, high, v_lo, v_hi, new
-        live = live[(np.abs(new - old) > 1e-12 * np.abs(new) + atol) & (value != 0)]
-    return x
+            step = x - value / np.where(slope < 0, slope, -np.inf)
+            secant = lo + f_lo * (hi - lo) / (f_lo - f_hi)
+        secant = np.where((secant >= lo) & (secant <= hi), secant, 0.5 * (lo + hi))
+        new = np.where((step >= lo) & (step <= hi), step, secant)
+        moved = np.abs(new - x) > 1e-12 * np.abs(new) + atol
+        x = np.where(live, new, x)
+        live &= moved & (value != 0)
+    out[index] = x
+    return out
 
 
 def inflection_point(theta, k):
@@ -106,13 +119,13 @@ def inflection_point(theta, k):
     theta, k = np.broadcast_arrays(np.asarray(theta, float), np.asarray(k, float))
     half = 0.5 * theta.ravel()
 
-    def gap(index, v):  # tanh(theta / 2 + 1 / v) - v: decreasing in v
-        t = np.tanh(half[index] + 1.0 / v)
+    def gap(params, v):  # tanh(theta / 2 + 1 / v) - v: decreasing in v
+        t = np.tanh(params[0] + 1.0 / v)
         return t - v, -(1.0 - t * t) / (v * v) - 1.0
 
     lo = np.maximum(np.tanh(half + 1.0), 1e-300)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # v -> 0: a bisection step
-        v = _newton_root(gap, lo, 1.0, np.where(lo > 1e-3, lo, 0.5 * (lo + 1.0)))
+        v = _newton_root(gap, (half,), lo, 1.0, np.where(lo > 1e-3, lo, 0.5 * (lo + 1.0)))
     return 0.5 * v.reshape(theta.shape) * k
 
 
@@ -138,11 +151,12 @@ def _tangent(users: Users, start, viable):
     todo = np.flatnonzero(~chord)
     sub = users.take(todo)
 
-    def gap(index, x):  # f'(w) w - (f(w) - q): decreasing on the concave part
-        Q, g, h = sub.take(index).terms(x)
-        return g * x - (Q - sub.q[index]), h * x
+    def gap(params, x):  # f'(w) w - (f(w) - q): decreasing on the concave part
+        user = Users(*params)
+        Q, g, h = user.terms(x)
+        return g * x - (Q - user.q), h * x
 
-    w[todo] = _newton_root(gap, lo[todo], 1.0, 0.5 * (lo[todo] + 1.0))
+    w[todo] = _newton_root(gap, (sub.theta, sub.k, sub.L, sub.q), lo[todo], 1.0, 0.5 * (lo[todo] + 1.0))
     return w, (users.f(w) - users.q) / w
 
 
@@ -152,21 +166,22 @@ def _response(users: Users, w, price):
     log_lk = np.log(users.L * users.k)
     target = np.log(price) - log_lk
 
-    def residual(index, y):  # log Q'(e^y) - log price: log(e (1 - e)) = -|s| - 2 log(1 + exp(-|s|))
-        u = users.k[index] * np.exp(-y)
-        s = users.theta[index] + u
+    def residual(params, y):  # log Q'(e^y) - log price: log(e (1 - e)) = -|s| - 2 log(1 + exp(-|s|))
+        theta, k, target = params
+        u = k * np.exp(-y)
+        s = theta + u
         a = np.abs(s)
         ea = np.exp(-a)
         tanh_half = np.copysign((1.0 - ea) / (1.0 + ea), s)  # 1 - 2 expit(-s)
-        return -a - 2.0 * np.log1p(ea) - 2.0 * y - target[index], tanh_half * u - 2.0
+        return -a - 2.0 * np.log1p(ea) - 2.0 * y - target, tanh_half * u - 2.0
 
-    all_ = np.arange(w.size)
-    at_cap = residual(all_, np.zeros_like(w))[0] >= 0
+    at_cap = residual((users.theta, users.k, target), np.zeros_like(w))[0] >= 0
     y = np.zeros_like(w)
     todo = np.flatnonzero(~at_cap)
     if todo.size:
         lo = np.log(w[todo])
-        y[todo] = _newton_root(lambda index, yy: residual(todo[index], yy), lo, 0.0, 0.5 * lo, atol=1e-13)
+        y[todo] = _newton_root(residual, (users.theta[todo], users.k[todo], target[todo]), lo, 0.0, 0.5 * lo,
+                               atol=1e-13)
     return np.exp(y)
 
 
