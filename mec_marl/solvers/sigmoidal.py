@@ -50,7 +50,7 @@ from scipy.special import expit, logit
 from mec_marl.solvers.sigmoidal_waterfill import Users, segment_sum, starts_of, waterfill
 
 _ROOT_STEPS = 60  # at most, per element, bracketed Newton steps of a root (most stop after ~6)
-_SCREEN = 3  # Newton iterations that rank the local search's candidate sets
+_SCREEN = 2  # Newton iterations that rank the local search's candidate sets
 _TINY = 1e-12
 
 
@@ -266,13 +266,17 @@ def _candidates(users: Users, seg, P, viable, active, x, price, slope):
     ]
 
 
-def _local_search(users, seg, P, viable, lower, active, x, gain, price, slope, base, rounds):
+def _local_search(users, seg, P, viable, lower, w, active, x, gain, price, slope, base, rounds):
     """Rounds of add/drop/swap over the problems that still improve (``active``, ``x``, ``gain``,
     ``price`` updated in place): the candidates are ranked after a few Newton steps, the best
     one converged and kept if it beats the incumbent."""
     todo = np.zeros(P, bool)
     todo[seg[viable]] = True
     for _ in range(rounds):
+        # Certified optimal (Lagrangian bound = value at the price): no outsider beats the price
+        # and every member sits on its concave envelope; such problems need no search.
+        loose = (viable & ~active & (slope > price[seg] * (1.0 + 1e-12))) | (active & (x < w * (1.0 - 1e-12)))
+        todo &= np.bincount(seg, weights=loose, minlength=P) > 0
         rows = np.flatnonzero(todo[seg])
         if rows.size == 0:
             break
@@ -280,7 +284,8 @@ def _local_search(users, seg, P, viable, lower, active, x, gain, price, slope, b
         sets = _candidates(sub, r_seg, P, viable[rows], active[rows], x[rows], price, slope[rows])
         member = np.concatenate([np.flatnonzero(c) for c in sets])  # grouped by candidate, then problem
         c_seg = np.concatenate([c * P + r_seg[np.flatnonzero(m)] for c, m in enumerate(sets)])
-        xs, gains, _ = waterfill(sub.take(member), c_seg, len(sets) * P, lower[rows][member], x[rows][member],
+        start = np.where(active[rows], x[rows], w[rows])[member]  # a newcomer starts at its tangent point
+        xs, gains, _ = waterfill(sub.take(member), c_seg, len(sets) * P, lower[rows][member], start,
                                  np.tile(base, len(sets)), steps=_SCREEN)
         gains = np.where(np.tile(todo, len(sets)), gains, -np.inf).reshape(len(sets), P)
         best = np.argmax(gains, axis=0)
@@ -345,7 +350,7 @@ def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, 
     rows = np.flatnonzero(active)
     x = np.zeros(seg.size)
     x[rows], gain, price = waterfill(users.take(rows), seg[rows], P, lower[rows], guess[rows], base)
-    _local_search(users, seg, P, viable, lower, active, x, gain, price, slope, base, rounds)
+    _local_search(users, seg, P, viable, lower, w, active, x, gain, price, slope, base, rounds)
     served = active & (users.Q(x) > users.q)
     x = np.where(served, x, 0.0)
     out.ravel()[entries], won.ravel()[entries] = x, served
