@@ -70,7 +70,7 @@ class SigmoidalResult:
     served: np.ndarray
 
 
-def _newton_root(fun, params, lo, hi, x, atol=0.0, iterations=_ROOT_STEPS):
+def _newton_root(fun, params, lo, hi, x, atol=0.0, f_hi=np.nan, iterations=_ROOT_STEPS):
     """Root of a decreasing ``fun(params, x) -> (value, derivative)`` on [lo, hi] with fun(lo) >= 0 >=
     fun(hi), elementwise over flat arrays (``params``: a tuple of arrays like x): Newton steps kept
     inside a shrinking bracket; a step that leaves it is replaced by the secant of the bracket's
@@ -78,11 +78,11 @@ def _newton_root(fun, params, lo, hi, x, atol=0.0, iterations=_ROOT_STEPS):
     at an end of the bracket. Each element stops on its own once its step is below 1e-12
     relative (+ ``atol``; quadratic convergence: the error is then ~1e-24), so its iterates never
     depend on the others; stopped elements are dropped from the working arrays once they are
-    half of them."""
-    x, lo, hi = (np.array(a, dtype=float, copy=True) for a in np.broadcast_arrays(x, lo, hi))
+    half of them. ``f_hi``: fun(hi) where known (the first step can then be a secant)."""
+    x, lo, hi, f_hi = (np.array(a, dtype=float, copy=True) for a in np.broadcast_arrays(x, lo, hi, f_hi))
     out = x
     index = np.arange(x.size)
-    f_lo, f_hi = np.full(x.shape, np.nan), np.full(x.shape, np.nan)
+    f_lo = np.full(x.shape, np.nan)
     live = np.ones(x.shape, bool)
     for _ in range(iterations):
         n_live = np.count_nonzero(live)
@@ -100,10 +100,10 @@ def _newton_root(fun, params, lo, hi, x, atol=0.0, iterations=_ROOT_STEPS):
         lo, f_lo = np.where(up, x, lo), np.where(up, value, f_lo)
         hi, f_hi = np.where(down, x, hi), np.where(down, value, f_hi)
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = x - value / np.where(slope < 0, slope, -np.inf)
+            step = x - value / slope
             secant = lo + f_lo * (hi - lo) / (f_lo - f_hi)
         secant = np.where((secant >= lo) & (secant <= hi), secant, 0.5 * (lo + hi))
-        new = np.where((step >= lo) & (step <= hi), step, secant)
+        new = np.where((slope < 0) & (step >= lo) & (step <= hi), step, secant)
         moved = np.abs(new - x) > 1e-12 * np.abs(new) + atol
         x = np.where(live, new, x)
         live &= moved & (value != 0)
@@ -151,12 +151,20 @@ def _tangent(users: Users, start, viable):
     todo = np.flatnonzero(~chord)
     sub = users.take(todo)
 
-    def gap(params, x):  # f'(w) w - (f(w) - q): decreasing on the concave part
-        user = Users(*params)
-        Q, g, h = user.terms(x)
-        return g * x - (Q - user.q), h * x
+    def gap(params, t):  # -F(t), F = g(w) / (L e) = expit(t) (t - theta) - 1 + r (1 + e^t): increasing in t
+        theta, r = params
+        e_t = np.exp(t)
+        s = expit(t)
+        return -(s * (t - theta) - 1.0 + r * (1.0 + e_t)), -(s * (1.0 - s) * (t - theta) + s + r * e_t)
 
-    w[todo] = _newton_root(gap, (sub.theta, sub.k, sub.L, sub.q), lo[todo], 1.0, 0.5 * (lo[todo] + 1.0))
+    # In t = theta + k / w the tangent condition Q'(w) w = Q(w) - q is F(t) = 0 with F increasing and
+    # convex, so Newton from the right end (the concave start) converges from one side.
+    theta, k = sub.theta, sub.k
+    t_small = theta + k  # w = 1
+    with np.errstate(over="ignore", divide="ignore"):
+        t_large = np.minimum(theta + k / lo[todo], 700.0)
+        t = _newton_root(gap, (theta, sub.q / sub.L), t_small, t_large, t_large, atol=1e-14)
+    w[todo] = np.clip(k / (t - theta), lo[todo], 1.0)
     return w, (users.f(w) - users.q) / w
 
 
