@@ -50,7 +50,7 @@ from scipy.special import expit, logit
 from mec_marl.solvers.sigmoidal_waterfill import Users, segment_sum, starts_of, waterfill
 
 _ROOT_STEPS = 60  # at most, per element, bracketed Newton steps of a root (most stop after ~6)
-_SCREEN = 2  # Newton iterations that rank the local search's candidate sets
+_SCREEN = 1  # Newton iterations that rank the local search's candidate sets
 _TINY = 1e-12
 
 
@@ -215,6 +215,15 @@ def _dual_active_set(users: Users, seg, P, viable, w, slope):
     sorted_s = s[order]
     count = np.bincount(seg, weights=viable, minlength=P).astype(np.int64)
     lo, hi = np.zeros(P, dtype=np.int64), count + 1  # j = lo fits, j = hi does not (j = count: price 0+)
+    # An active user takes at least its tangent point (x >= w below its slope), so the top j users
+    # cannot fit once their w's exceed the capacity: a smaller hi, fewer probes.
+    taken = np.zeros(P)
+    for j in range(int(count.max(initial=0))):
+        has = j < count
+        taken = taken + np.where(has, w[order[np.minimum(first + j, E - 1)]], 0.0)
+        hi = np.where(has & (taken > 1.0 + 1e-12), np.minimum(hi, j + 1), hi)
+        if not (has & (hi > j + 1)).any():
+            break
     demand, guess = np.zeros(P), np.zeros(E)
     while True:
         open_ = hi - lo > 1
@@ -258,20 +267,18 @@ def _best_two(seg, key, P):
 
 
 def _candidates(users: Users, seg, P, viable, active, x, price, slope):
-    """Active sets near ``active`` (flat bool, 5 per problem): add the best two outsiders, drop
-    the weakest two (by their surplus at the price), swap the best outsider for the weakest."""
+    """Active sets near ``active`` (flat bool per problem): add one of the best two outsiders (by
+    tangent slope), drop one of the weakest two members (by their surplus at the price), or swap
+    one of those outsiders for one of those members."""
     entry = np.arange(seg.size)
     add = _best_two(seg, np.where(viable & ~active, slope, -np.inf), P)
     drop = _best_two(seg, np.where(active, -(users.f(x) - users.q - price[seg] * x), -np.inf), P)
-    a1, a2, d1, d2 = (a[seg] for a in (*add, *drop))  # -1 (no such user) never equals an entry
-    swap_ok = (a1 >= 0) & (d1 >= 0)
-    return [
-        active | (entry == a1),
-        active | (entry == a2),
-        active & (entry != d1),
-        active & (entry != d2),
-        (active & ~((entry == d1) & swap_ok)) | ((entry == a1) & swap_ok),
-    ]
+    a1, a2, d1, d2 = (entry == a[seg] for a in (*add, *drop))  # -1 (no such user) never equals an entry
+    sets = [active | a1, active | a2, active & ~d1, active & ~d2]
+    for out_, in_ in ((d1, a1), (d1, a2), (d2, a1), (d2, a2)):
+        ok = (np.bincount(seg, weights=out_, minlength=P) > 0) & (np.bincount(seg, weights=in_, minlength=P) > 0)
+        sets.append(np.where(ok[seg], (active & ~out_) | in_, active))
+    return sets
 
 
 def _local_search(users, seg, P, viable, lower, w, active, x, gain, price, slope, base, rounds):
