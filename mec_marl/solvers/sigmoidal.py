@@ -52,6 +52,7 @@ from mec_marl.solvers.sigmoidal_waterfill import Users, segment_sum, starts_of, 
 _ROOT_STEPS = 60  # at most, per element, bracketed Newton steps of a root (most stop after ~6)
 _SCREEN = 1  # Newton iterations that rank the local search's candidate sets
 _TINY = 1e-12
+_CHUNK = 65536  # users solved at once (memory ~1 KB per user)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -347,16 +348,30 @@ def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, 
         raise ValueError("allocate: alpha, work and capacity must be positive")
     n = shape[-1]
     P = int(np.prod(shape[:-1], dtype=np.int64))
-    entries = np.flatnonzero(mask)  # the masked users, problem by problem
-    out, won = np.zeros(shape), np.zeros(shape, bool)
-    if entries.size == 0:
-        return SigmoidalResult(allocation=out, value=np.zeros(shape[:-1]), served=won)
-    seg = entries // n
     cap = np.broadcast_to(capacity[..., None], shape)
-    users = Users(
-        theta=(alpha * (base_latency - beta)).ravel()[entries], k=(alpha * work / cap).ravel()[entries],
-        L=ceiling.ravel()[entries], q=np.minimum(floor, ceiling).ravel()[entries],
-    )
+    theta, k = (alpha * (base_latency - beta)).reshape(P, n), (alpha * work / cap).reshape(P, n)
+    L, q, mask = ceiling.reshape(P, n), np.minimum(floor, ceiling).reshape(P, n), mask.reshape(P, n)
+    x, served, value = np.zeros((P, n)), np.zeros((P, n), bool), np.zeros(P)
+    # Problems are independent: solving them in chunks of about _CHUNK users bounds the memory.
+    counts = np.cumsum(mask.sum(axis=-1))
+    bounds = np.searchsorted(counts, np.arange(_CHUNK, counts[-1] if P else 0, _CHUNK), side="right")
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, P]):
+        if hi > lo:
+            rows = slice(lo, hi)
+            x[rows], served[rows], value[rows] = _solve(theta[rows], k[rows], L[rows], q[rows], mask[rows], rounds)
+    return SigmoidalResult(allocation=x.reshape(shape) * capacity[..., None], value=value.reshape(shape[:-1]),
+                           served=served.reshape(shape))
+
+
+def _solve(theta, k, L, q, mask, rounds):
+    """:func:`allocate` on normalised problems ``(P, n)`` (capacity 1): ``(x, served, value)``."""
+    P, n = mask.shape
+    entries = np.flatnonzero(mask)  # the masked users, problem by problem
+    x_out, won = np.zeros((P, n)), np.zeros((P, n), bool)
+    if entries.size == 0:
+        return x_out, won, np.zeros(P)
+    seg = entries // n
+    users = Users(theta=theta.ravel()[entries], k=k.ravel()[entries], L=L.ravel()[entries], q=q.ravel()[entries])
     viable, start = _concave_start(users)
     w, slope = _tangent(users, start, viable)
     active, guess = _dual_active_set(users, seg, P, viable, w, slope)
@@ -368,6 +383,5 @@ def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, 
     _local_search(users, seg, P, viable, lower, w, active, x, gain, price, slope, base, rounds)
     served = active & (users.Q(x) > users.q)
     x = np.where(served, x, 0.0)
-    out.ravel()[entries], won.ravel()[entries] = x, served
-    value = segment_sum(seg, users.f(x), P)
-    return SigmoidalResult(allocation=out * capacity[..., None], value=value.reshape(shape[:-1]), served=won)
+    x_out.ravel()[entries], won.ravel()[entries] = x, served
+    return x_out, won, segment_sum(seg, users.f(x), P)
