@@ -53,6 +53,7 @@ _ROOT_STEPS = 60  # at most, per element, bracketed Newton steps of a root (most
 _SCREEN = 1  # Newton iterations that rank the local search's candidate sets
 _TINY = 1e-12
 _CHUNK = 65536  # users solved at once (memory ~1 KB per user)
+_TABLE = 8192  # up to this many (user, price) pairs, the dual search's responses are solved at once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,6 +227,18 @@ def _dual_active_set(users: Users, seg, P, viable, w, slope):
         if not (has & (hi > j + 1)).any():
             break
     demand, guess = np.zeros(P), np.zeros(E)
+    # Few problems (the single env, one server): every response the search may ask for, in one
+    # Newton solve instead of one per probe (each probe's arithmetic is the same, element by element).
+    pairs = np.where(viable, np.maximum(hi[seg] - 1 - rank, 0), 0)
+    table = None
+    if pairs.sum() <= _TABLE:
+        at = np.cumsum(pairs) - pairs
+        pe = np.repeat(np.arange(E), pairs)
+        pj = rank[pe] + 1 + np.arange(pe.size) - at[pe]
+        table = np.ones(pe.size)
+        priced = np.flatnonzero(pj < count[seg[pe]])
+        table[priced] = _response(users.take(pe[priced]), w[pe[priced]],
+                                  sorted_s[first[seg[pe[priced]]] + pj[priced]])
     while True:
         open_ = hi - lo > 1
         if not open_.any():
@@ -234,9 +247,12 @@ def _dual_active_set(users: Users, seg, P, viable, w, slope):
         idx = np.flatnonzero(open_[seg] & (rank < mid[seg]))
         p = seg[idx]
         price = sorted_s[np.minimum(first + mid, E - 1)]
-        x = np.ones(idx.size)
-        priced = np.flatnonzero(mid[p] < count[p])  # j = count: every viable user at price 0+ takes x = 1
-        x[priced] = _response(users.take(idx[priced]), w[idx[priced]], price[p[priced]])
+        if table is not None:
+            x = table[at[idx] + mid[p] - rank[idx] - 1]
+        else:
+            x = np.ones(idx.size)
+            priced = np.flatnonzero(mid[p] < count[p])  # j = count: every viable user at price 0+ takes x = 1
+            x[priced] = _response(users.take(idx[priced]), w[idx[priced]], price[p[priced]])
         total = segment_sum(p, x, P)
         fits = open_ & (total <= 1.0)
         lo, hi = np.where(fits, mid, lo), np.where(open_ & ~fits, mid, hi)
