@@ -259,8 +259,10 @@ def cases(instances: int, tem_instances: int, tem_n: int) -> list:
 
 
 def measure(instances: int, tem_instances: int, tem_n: int, seed: int) -> list[dict]:
-    rng = np.random.default_rng(seed)
-    return [run(rng) for _, run in cases(instances, tem_instances, tem_n)]
+    # One stream per case, so adding a case never changes another case's instances.
+    runs = cases(instances, tem_instances, tem_n)
+    streams = np.random.SeedSequence(seed).spawn(len(runs))
+    return [run(np.random.default_rng(stream)) for (_, run), stream in zip(runs, streams)]
 
 
 def markdown(rows: list[dict]) -> list[str]:
