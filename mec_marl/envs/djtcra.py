@@ -265,9 +265,11 @@ def decode_action(config: DjtcraConfig, instance: DjtcraInstance, t, actions: di
     if config.agent_mode == "users":
         return np.stack([np.asarray(actions[a], dtype=np.int64) for a in names], axis=-1)
     ran = world.at_slot(instance.ran, t)
-    scores = np.stack([np.asarray(actions[a]) for a in names], axis=-3)  # (*b, H agents, U, H)
-    own = np.take_along_axis(scores, ran[..., None, :, None], axis=-3)[..., 0, :, :]
-    return np.argmax(own, axis=-1)
+    assignment = np.zeros(ran.shape, dtype=np.int64)
+    for h, a in enumerate(names):  # only agent h's rows of its connected users are read
+        mine = ran == h
+        assignment[mine] = np.argmax(np.broadcast_to(np.asarray(actions[a]), ran.shape + (config.n_servers,))[mine], axis=-1)
+    return assignment
 
 
 def _pack(assignment: np.ndarray, n_servers: int):

@@ -99,8 +99,8 @@ SPEC's. "At most chi_max" associations (14d-e) are read as exactly chi_max
 semantic link cap uses each UE's band b^E (eq. 11); SPEC writes BW^E; at the
 defaults the encoding clock (9.8 tasks/slot) binds before either.
 
-**Levels.** The README's "semantic_v0: measured levels" lists what this env
-gives for the paper's methods next to SPEC's reference model.
+**Levels.** The docs' DRLH reproduction page lists what this env gives for
+the paper's methods next to SPEC's reference model.
 
 **Version history.** v0: initial release.
 """
