@@ -51,6 +51,13 @@ def test_csv_and_markdown_show_missing_values():
     assert "| x | - |" in md and "| y | 0.5 |" in md
 
 
+def test_markdown_escapes_bars_in_labels():
+    md = io.markdown_table([{"u": "|U| = 100", "v": 1.0}], ["u", "v"], headers=["users |U|", "v"])
+    header, _, row = md.splitlines()
+    assert header == "| users \\|U\\| | v |" and row == "| \\|U\\| = 100 | 1 |"
+    assert all(line.replace("\\|", "").count("|") == 3 for line in (header, row))  # two cells each
+
+
 # -------------------------------------------------------------------- stats
 def test_seed_is_the_unit_not_the_episode():
     per_seed = [stats.seed_means([{"x": 1.0}, {"x": 3.0}]), stats.seed_means([{"x": 10.0}])]
