@@ -5,8 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-all benchmark docs test-rllib clean
+.PHONY: setup demo test test-all benchmark docs test-rllib test-benchmarl clean
 RLLIB_VENV ?= .venv-rllib
+BENCHMARL_VENV ?= .venv-benchmarl
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,5 +43,18 @@ $(RLLIB_VENV)/.installed: pyproject.toml
 test-rllib: $(RLLIB_VENV)/.installed
 	$(RLLIB_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_ecosystem_rllib.py tests/test_docs.py -k rllib
 
+$(BENCHMARL_VENV)/.installed: pyproject.toml requirements/benchmarl.txt requirements/benchmarl-nodeps.txt
+	$(PYTHON) -m venv $(BENCHMARL_VENV)
+	# BenchMARL 1.5.2 needs torchrl 0.11 (the main venv has 0.14): its own venv,
+	# torch 2.13.0 CPU first; BenchMARL without deps (requirements/benchmarl.txt says why).
+	$(BENCHMARL_VENV)/bin/pip install --quiet torch==2.13.0
+	$(BENCHMARL_VENV)/bin/pip install --quiet -e . "pytest>=7.4" -r requirements/benchmarl.txt
+	$(BENCHMARL_VENV)/bin/pip install --quiet --no-deps -r requirements/benchmarl-nodeps.txt
+	$(BENCHMARL_VENV)/bin/python -c "import torch, benchmarl; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	touch $@
+
+test-benchmarl: $(BENCHMARL_VENV)/.installed
+	$(BENCHMARL_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_ecosystem_benchmarl.py tests/test_docs.py -k benchmarl
+
 clean:
-	rm -rf $(VENV) $(RLLIB_VENV) runs site .pytest_cache
+	rm -rf $(VENV) $(RLLIB_VENV) $(BENCHMARL_VENV) runs site .pytest_cache

@@ -100,7 +100,7 @@ class CpdrlExhaustive:
 # Generic searches over integer decisions x in {0..k-1}^n (large_scale_v0 and
 # any env whose decision is one target per user). ``objective`` maps a batch of
 # candidates ``(C, n)`` to their costs ``(C,)`` in one call (e.g.
-# allocation.p21_objective), so every iteration evaluates a whole population.
+# multi_mec.p21_objective), so every iteration evaluates a whole population.
 # =========================================================================== #
 MAX_EXHAUSTIVE_CANDIDATES = 2**20
 

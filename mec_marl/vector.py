@@ -38,6 +38,7 @@ Conventions (Gymnasium 1.x vector envs, per agent):
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 
 import gymnasium
 import numpy as np
@@ -54,6 +55,24 @@ def model_of(env_id: str) -> EnvModel:
     """The pure model of a registered env."""
     module = importlib.import_module(registry.entry(env_id).module)
     return module.MODEL
+
+
+class _BatchedSpaces(Mapping):
+    """``{agent: batch_space(single, B)}``, each built on first access and kept."""
+
+    def __init__(self, single: dict, num_envs: int):
+        self._single, self._num_envs, self._built = dict(single), num_envs, {}
+
+    def __getitem__(self, agent):
+        if agent not in self._built:
+            self._built[agent] = batch_space(self._single[agent], self._num_envs)
+        return self._built[agent]
+
+    def __iter__(self):
+        return iter(self._single)
+
+    def __len__(self):
+        return len(self._single)
 
 
 class VectorParallelEnv:
@@ -73,9 +92,10 @@ class VectorParallelEnv:
         self.single_observation_spaces = dict(obs_spaces)
         self.single_action_spaces = dict(act_spaces)
         self.single_state_space = state_space
-        self.observation_spaces = {a: batch_space(s, self.num_envs) for a, s in obs_spaces.items()}
-        self.action_spaces = {a: batch_space(s, self.num_envs) for a, s in act_spaces.items()}
-        self.state_space = batch_space(state_space, self.num_envs)
+        # Batched spaces hold B copies of their bounds (djtcra at B = 8192: ~0.8 GB): built on first use.
+        self.observation_spaces = _BatchedSpaces(obs_spaces, self.num_envs)
+        self.action_spaces = _BatchedSpaces(act_spaces, self.num_envs)
+        self._state_space = None
         self.instance = None
         self.model_state = None
         self._rngs: list[np.random.Generator] | None = None
@@ -98,6 +118,12 @@ class VectorParallelEnv:
         if agent not in self.single_action_spaces:
             raise ValueError(f"{self.model.name}: unknown agent {agent!r}; agents are {self.possible_agents}")
         return agent
+
+    @property
+    def state_space(self) -> gymnasium.Space:
+        if self._state_space is None:
+            self._state_space = batch_space(self.single_state_space, self.num_envs)
+        return self._state_space
 
     # ------------------------------------------------------------- lifecycle
     @property

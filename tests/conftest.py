@@ -85,6 +85,10 @@ ENV_CONFIGS: dict[str, list[dict]] = {
             "first_frame": 20,
             "max_cycles": 8,
         },
+        {"queues": True, "max_cycles": 10},
+        {"queues": True, "n_devices": 3, "exhaustive_labels": True, "max_cycles": 5},
+        {"scenario": "wireless_powered_lydroo", "agent_mode": "users", "n_devices": 4,
+         "weights": [1.5, 1.0, 1.5, 1.0], "max_cycles": 6},
     ],
 }
 

@@ -127,3 +127,13 @@ def test_wheel_contains_the_scenarios(tmp_path):
     (wheel,) = tmp_path.glob("mec_marl-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "mec_marl/scenarios/cpdrl_kilobit.yaml" in names and "mec_marl/scenarios/cpdrl.yaml" in names
+
+
+def test_benchmarl_adapter_without_benchmarl_names_the_setup():
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("benchmarl") is not None:
+        pytest.skip("BenchMARL is installed: tests/test_ecosystem_benchmarl.py covers the adapter")
+    with pytest.raises(ImportError, match=r"make test-benchmarl.*requirements/benchmarl.txt"):
+        importlib.import_module("mec_marl.adapters.benchmarl")

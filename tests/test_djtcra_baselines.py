@@ -53,3 +53,19 @@ def test_random_is_not_the_envs_stream_under_the_same_seed():
     policy.reset(env, seed=5)  # the experiment runner seeds both alike
     _, _, _, _, infos = env.step(policy.act(obs, env))
     assert not np.array_equal(infos["es_0"]["assignment"], env.unwrapped.instance.ran[0])
+
+
+def test_experiment_files_plan_the_papers_axes_and_keep_table_iv_for_the_paper_budget():
+    from baselines.experiment.plan import plan
+    from baselines.experiment.schema import load_experiment
+
+    volume = plan(load_experiment("djtcra_volume"), "paper")
+    kb = sorted({c.env_kwargs["task_volume_max"] / 8192 for c in volume})
+    assert kb == [500, 600, 700, 800, 900, 1000]  # Fig. 10's MTV axis (SPEC: 500..1000 KB)
+    assert {c.env_kwargs["num_users"] for c in volume} == {110}  # Fig. 10's caption
+    for name in ("djtcra", "djtcra_beta", "djtcra_volume"):
+        exp = load_experiment(name)
+        quick = {c.method_id: c.train for c in plan(exp, "quick")}
+        paper = {c.method_id: c.train for c in plan(exp, "paper")}
+        assert quick["maddpg"]["critic_action"] == "executed"
+        assert paper["maddpg"] == paper["mamaxent"] == paper["vdn_l"] == {"steps": 200000}

@@ -173,11 +173,25 @@ def test_alpha_and_beta_are_redrawn_until_positive():
         ({"capacities": ["60 GHz"] * 6}, "capacities has 6 entries"),
         ({"capacities": [60e9] * 6 + [-1e9]}, "capacities"),
         ({"n_servers": 3}, "n_servers"),
+        ({"task_volume_max": "100 KB"}, "task_volume_max"),
+        ({"task_volume_max": "2e10 bits"}, "task_volume_max"),
     ],
 )
 def test_bad_config_is_refused(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         mec_marl.make("djtcra_v0", **kwargs)
+
+
+def test_task_volume_max_sets_the_upper_bound_of_v_t():
+    """Fig. 10's axis: V^T ~ U[200 KB, MTV]; the draws and the normalised V^T column follow it."""
+    env = mec_marl.make("djtcra_v0", num_users=500, task_volume_max="1000 KB")
+    assert env.config.task_volume_range == (200 * KB, 1000 * KB)
+    inst = sample_instance(env.config, np.random.default_rng(0))
+    assert inst.task_volume.min() >= 200 * KB and inst.task_volume.max() <= 1000 * KB
+    assert inst.task_volume.max() > 800 * KB  # 500 x 10 draws: P(all <= 800 KB) = 0.75^5000
+    env.reset(seed=0)
+    v = env.state()[:, 1]
+    assert v.max() <= 1.0 and v.max() > 0.8  # V^T / 1000 KB
 
 
 def test_non_positive_alpha_in_a_pinned_instance_is_refused():

@@ -101,6 +101,25 @@ def test_batched_problems_equal_single_ones_bit_for_bit():
         assert np.all(batched[i, len(alpha):] == 0)
 
 
+def test_a_large_ragged_batch_equals_its_problems_solved_alone():
+    # Enough problems that the local search's candidate sets interleave across problems.
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(3, 25, 60)
+    K = int(sizes.max())
+    arrays = [np.ones((60, K)) for _ in range(4)] + [np.zeros((60, K))]
+    mask, caps = np.zeros((60, K), bool), np.zeros(60)
+    for i, n in enumerate(sizes):
+        *cols, cap, floor = random_problem(rng, int(n))
+        for arr, val in zip(arrays, (*cols, floor)):
+            arr[i, :n] = val
+        mask[i, :n], caps[i] = True, cap
+    batched = sigmoidal.allocate(*arrays[:4], caps, floor=arrays[4], mask=mask)
+    for i, n in enumerate(sizes):
+        alone = sigmoidal.allocate(*(a[i, :n] for a in arrays[:4]), caps[i], floor=arrays[4][i, :n])
+        np.testing.assert_array_equal(batched.allocation[i, :n], alone.allocation)
+        assert batched.value[i] == alone.value
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="positive"):
         sigmoidal.allocate([15.0, -1.0], [0.1, 0.1], [1e9, 1e9], [0.35, 0.35], 10e9)

@@ -51,6 +51,13 @@ def test_csv_and_markdown_show_missing_values():
     assert "| x | - |" in md and "| y | 0.5 |" in md
 
 
+def test_markdown_escapes_bars_in_labels():
+    md = io.markdown_table([{"u": "|U| = 100", "v": 1.0}], ["u", "v"], headers=["users |U|", "v"])
+    header, _, row = md.splitlines()
+    assert header == "| users \\|U\\| | v |" and row == "| \\|U\\| = 100 | 1 |"
+    assert all(line.replace("\\|", "").count("|") == 3 for line in (header, row))  # two cells each
+
+
 # -------------------------------------------------------------------- stats
 def test_seed_is_the_unit_not_the_episode():
     per_seed = [stats.seed_means([{"x": 1.0}, {"x": 3.0}]), stats.seed_means([{"x": 10.0}])]
@@ -109,6 +116,8 @@ def test_first_evaluation_instance_differs_from_first_training_instance():
     ({"budgets": {"q": {"seeds": [0], "sweep": {"n_devices": [2]}, "eval_episodes": 0}}}, "eval_episodes"),
     ({"budgets": {"q": {"seeds": [0, 0], "sweep": {"n_devices": [2]}, "eval_episodes": 1}}}, "seeds repeat"),
     ({"tables": [{"name": "t", "reference": "pso"}]}, "reference 'pso'"),
+    ({"budgets": {"q": {"seeds": [0], "sweep": {"n_devices": [2]}, "eval_episodes": 1, "method_train": {"zz": {}}}}},
+     "method_train method 'zz'"),
     ({"claims": [{"claim": "x", "check": {"kind": "below", "method": "tem", "others": ["zz"], "metric": "o"}}]},
      "claim method 'zz'"),
 ])
@@ -167,6 +176,15 @@ def test_save_policies_saves_each_learner_next_to_its_result(tmp_path):
     run_cell(cells["ddpg"], tmp_path)
     saved = cell_path(tmp_path, cells["ddpg"]).with_suffix(".pt")
     assert registry.get("ddpg").load(saved).name == "ddpg"
+
+
+def test_a_budgets_method_train_reaches_that_method_in_that_budget_only():
+    budgets = {"q": {"seeds": [0], "sweep": {"n_devices": [2]}, "eval_episodes": 1, "train": {"steps": 10},
+                     "method_train": {"ddpg": {"steps": 20, "lr": 0.5}}},
+               "p": {"seeds": [0], "sweep": {"n_devices": [2]}, "eval_episodes": 1, "train": {"steps": 10}}}
+    exp = parse_experiment(small_experiment(budgets=budgets))
+    assert [c.train for c in plan(exp, "q") if c.method_id == "ddpg"] == [{"steps": 20, "lr": 0.5}]
+    assert [c.train for c in plan(exp, "p") if c.method_id == "ddpg"] == [{"steps": 10}]
 
 
 # ------------------------------------------------------------------ episode

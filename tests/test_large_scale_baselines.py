@@ -16,12 +16,12 @@ from baselines.large_scale.searches import (
     ParticleSwarm,
     SimulatedAnnealing,
 )
-from mec_marl.solvers import allocation
+from mec_marl.solvers import multi_mec
 
 
 def small_problem(mec_cpu=50e9, weights=(1.0, 4.0, 2.0, 3.0), efficiency=((4.0, 1.0),) * 4):
     """Uploads D / (B * eff): 0.2 s at eff 4; local 1 s (P_max 1 W); F = 1e9 cycles."""
-    return allocation.p21_problem_from_efficiency(
+    return multi_mec.p21_problem_from_efficiency(
         np.array(efficiency), np.array(weights), data_size=8e5, cycles=1e9, bandwidth=1e6, p_max=1.0,
         f_local_max=1e9, mec_cpu=mec_cpu, kappa=1e-27,
     )
@@ -35,7 +35,7 @@ def test_insufficiency_rule_removes_largest_weighted_demand_first():
     problem = small_problem(mec_cpu=np.array([3e9, 50e9]))
     out = heuristics.insufficiency_rule(problem, np.array([1, 1, 1, 1]))
     np.testing.assert_array_equal(out, [1, 0, 0, 0])
-    latency = allocation.p21_solve(problem, out, fallback=False)["latency"]
+    latency = multi_mec.p21_solve(problem, out, fallback=False)["latency"]
     assert np.all(latency[out > 0] <= problem.local_latency[out > 0])
     # Plenty of CPU: nobody is late, nothing moves; MEC 2 (eff 1: 0.8 s upload + share) is also fine.
     roomy = small_problem()
@@ -44,7 +44,7 @@ def test_insufficiency_rule_removes_largest_weighted_demand_first():
 
 def test_insufficiency_rule_is_batched():
     problem = small_problem(mec_cpu=np.array([3e9, 50e9]))
-    batched = allocation.P21Problem(**{f: np.stack([getattr(problem, f)] * 2) for f in problem.__dataclass_fields__})
+    batched = multi_mec.P21Problem(**{f: np.stack([getattr(problem, f)] * 2) for f in problem.__dataclass_fields__})
     out = heuristics.insufficiency_rule(batched, np.array([[1, 1, 1, 1], [2, 2, 0, 0]]))
     np.testing.assert_array_equal(out, [[1, 0, 0, 0], [2, 2, 0, 0]])
 
@@ -68,14 +68,14 @@ def test_searches_reach_the_exhaustive_optimum_on_small_instances(scenario):
     env = mec_marl.make("large_scale_v0", scenario=scenario, n_ues=7, max_cycles=2)
     obs, _ = env.reset(seed=4)
     problem = heuristics.current_problem(env)
-    optimum = search.exhaustive_search(lambda c: allocation.p21_objective(problem, c), 7, 3)
-    greedy = allocation.p21_objective(problem, heuristics.greedy_decision(env.unwrapped.instance, problem))
+    optimum = search.exhaustive_search(lambda c: multi_mec.p21_objective(problem, c), 7, 3)
+    greedy = multi_mec.p21_objective(problem, heuristics.greedy_decision(env.unwrapped.instance, problem))
     assert optimum["value"] <= greedy
     for policy in (SimulatedAnnealing(iterations=150, chains=8), AdaptiveSimulatedAnnealing(iterations=150, chains=8),
                    ParticleSwarm(particles=32, iterations=60), Exhaustive()):
         policy.reset(env, seed=0)
         action = policy.act(obs, env)["scheduler"]
-        assert allocation.p21_objective(problem, action) == pytest.approx(optimum["value"], rel=1e-4), policy.name
+        assert multi_mec.p21_objective(problem, action) == pytest.approx(optimum["value"], rel=1e-4), policy.name
 
 
 @pytest.mark.parametrize("mode", ["scheduler", "users"])

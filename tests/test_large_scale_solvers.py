@@ -1,4 +1,4 @@
-"""OJRS P2.1 closed form (mec_marl.solvers.allocation) against the cvxpy reference.
+"""OJRS P2.1 closed form (mec_marl.solvers.multi_mec) against the cvxpy reference.
 
 The reference (mec_marl.solvers.reference.p21_cvxpy) solves P2.1 jointly over
 powers and CPU frequencies with a conic solver, without the closed form's
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mec_marl.solvers import allocation as al
+from mec_marl.solvers import multi_mec as al
 from mec_marl.solvers.reference import p21_cvxpy
 
 PRESETS = {

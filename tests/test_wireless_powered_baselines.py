@@ -58,7 +58,10 @@ def test_coordinate_descent_is_a_local_optimum_near_the_optimum():
     env.reset()
     cfg = env.unwrapped.config
     gain = env.unwrapped.instance.gain[0]
-    x, q, rounds = coordinate_descent(cfg.system, gain, cfg.device_weights, np.zeros(10, bool))
+    def evaluate(cand):
+        return optimal_time_allocation(cfg.system, gain[None], cand, cfg.device_weights).rate
+
+    x, q, rounds = coordinate_descent(evaluate, np.zeros(10, bool))
     for j in range(10):  # no single flip improves
         y = x.copy()
         y[j] = ~y[j]

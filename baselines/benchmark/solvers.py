@@ -128,7 +128,7 @@ def tem(instances: int, rng: np.random.Generator, config) -> dict:
 def p21(instances: int, rng: np.random.Generator, n: int) -> dict:
     """large_scale_v0's P2.1 closed form (``p21_solve``) vs cvxpy (``p21_cvxpy``), table2 preset, M = 2."""
     from mec_marl.envs import large_scale
-    from mec_marl.solvers import allocation, reference
+    from mec_marl.solvers import multi_mec, reference
 
     config = large_scale.LargeScaleConfig(n_ues=n, p_max=1.0, noise_density_dbm=-101.0, weight_range=(1.0, 2.0),
                                           max_cycles=1)  # the table2 preset
@@ -142,7 +142,7 @@ def p21(instances: int, rng: np.random.Generator, n: int) -> dict:
         return gain, inst.weights, rng.integers(0, config.n_mecs + 1, n)
 
     def fast(gain, w, a):
-        return allocation.p21_solve(allocation.p21_problem(gain, w, **kw), a, fallback=False)["objective"]
+        return multi_mec.p21_solve(multi_mec.p21_problem(gain, w, **kw), a, fallback=False)["objective"]
 
     warm = problem()
     fast(*warm), reference.p21_cvxpy(warm[2], warm[0], warm[1], **kw)
@@ -182,6 +182,34 @@ def wpt_time_allocation(instances: int, rng: np.random.Generator, n: int = 10, b
         gaps.append(rel_gap(-float(fast), -ref))
     return _row("time_allocation (DROO critic)", "cvxpy + Clarabel (exp./power cones)",
                 f"N={n}, per decision (fast: batches of {batch})", t_fast, t_ref, gaps)
+
+def lyapunov_allocation(instances: int, rng: np.random.Generator, n: int = 10, batch: int = 1024) -> dict:
+    """wireless_powered_v0(queues=True)'s critic (LyDROO's P4 for a decision) vs the exp-cone reference.
+
+    States drawn as the env sees them (LyDROO's gains, queues up to 30 Mbit,
+    energy queues up to 300); timed per decision on ``batch`` decisions in one
+    call. Gap on the objective (maximised), > 0 when the fast path is worse.
+    """
+    from mec_marl.envs.wireless_powered_config import WirelessPoweredConfig, mean_gain
+    from mec_marl.solvers import reference
+    from mec_marl.solvers.lyapunov_allocation import allocate
+
+    config = WirelessPoweredConfig(queues=True, n_devices=n)
+    system, w, mean = config.lyapunov_system, config.device_weights, mean_gain(config)
+    t_fast, t_ref, gaps = [], [], []
+    for _ in range(instances):
+        h = mean * rng.exponential(1.0, size=(batch, n))
+        q, y = rng.uniform(0, 3e7, (batch, n)), rng.uniform(0, 300, (batch, n))
+        x = rng.random((batch, n)) < 0.5
+        t_fast.append(time_calls(lambda: allocate(system, h, x, q, y, w), calls=3) / batch)
+        fast = float(allocate(system, h[0], x[0], q[0], y[0], w).objective)
+        t0 = time.perf_counter()
+        ref = reference.lyapunov_allocation_reference(system, h[0], x[0], q[0], y[0], w)["objective"]
+        t_ref.append(time.perf_counter() - t0)
+        gaps.append(rel_gap(-fast, -ref))
+    return _row("lyapunov_allocation (LyDROO critic)", "cvxpy + Clarabel (exp. cone) + Brent",
+                f"N={n}, per decision (fast: batches of {batch})", t_fast, t_ref, gaps)
+
 
 def sigmoidal(instances: int, rng: np.random.Generator, n: int = 100) -> dict:
     """djtcra_v0's per-ES sum-of-sigmoids allocation vs Udell & Boyd's branch and bound.
@@ -225,13 +253,16 @@ def cases(instances: int, tem_instances: int, tem_n: int) -> list:
         ("tem", lambda rng: tem(tem_instances, rng, cpdrl.CpdrlConfig(n_devices=tem_n))),
         *((f"p21_n{n}", lambda rng, n=n: p21(instances, rng, n)) for n in (30, 200, 1000)),
         ("time_allocation", lambda rng: wpt_time_allocation(instances, rng)),
+        ("lyapunov_allocation", lambda rng: lyapunov_allocation(instances, rng)),
         ("sigmoidal", lambda rng: sigmoidal(max(1, instances // 4), rng, n=100)),
     ]
 
 
 def measure(instances: int, tem_instances: int, tem_n: int, seed: int) -> list[dict]:
-    rng = np.random.default_rng(seed)
-    return [run(rng) for _, run in cases(instances, tem_instances, tem_n)]
+    # One stream per case, so adding a case never changes another case's instances.
+    runs = cases(instances, tem_instances, tem_n)
+    streams = np.random.SeedSequence(seed).spawn(len(runs))
+    return [run(np.random.default_rng(stream)) for (_, run), stream in zip(runs, streams)]
 
 
 def markdown(rows: list[dict]) -> list[str]:

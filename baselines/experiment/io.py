@@ -96,8 +96,8 @@ def markdown_table(rows: list[dict], columns: list[str], headers: list[str] | No
             return "-"
         if isinstance(value, float):
             return format(value, ".4g")
-        return str(value)
+        return str(value).replace("|", "\\|")  # a literal bar (|U|) would split the cell
 
-    lines = ["| " + " | ".join(headers or columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines = ["| " + " | ".join(cell(h) for h in headers or columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"

@@ -77,7 +77,8 @@ def plan(exp: Experiment, budget: str) -> list[Cell]:
                     method.check_options(spec.options)
                 except ValueError as err:
                     raise ExperimentError(f"variant {vname!r}, method {mid!r}: {err}") from None
-                env_kwargs, options, train = dict(base), dict(spec.options), {**b.train, **spec.train}
+                env_kwargs, options, train = dict(base), dict(spec.options), {**b.train, **spec.train,
+                                                                        **b.method_train.get(mid, {})}
                 for axis, value in point.items():
                     target = exp.axes[axis].target
                     {"env": env_kwargs, "options": options, "train": train}[target][axis] = value

@@ -68,6 +68,7 @@ class Budget(_Model):
     sweep: dict[str, list[Any]] = {}  # axis -> values (the product is swept)
     eval_episodes: int = Field(ge=1)
     train: dict[str, Any] = {}  # training budget for every learner ({} = each method's registered default)
+    method_train: dict[str, dict[str, Any]] = {}  # method id -> its keys in this budget only (over `train` and its own)
     decision_samples: int = Field(default=20, ge=1)  # timed decisions per cell, after the warm-up
     decision_warmup: int = Field(default=3, ge=0)
     trace: bool = False  # write per-step CSV traces of the evaluation episodes
@@ -178,6 +179,7 @@ class Experiment(_Model):
         for bname, budget in self.budgets.items():
             _known(budget.sweep, self.axes, f"budget {bname!r} sweep axis")
             _known(budget.variants, self.variants, f"budget {bname!r} variant")
+            _known(budget.method_train, self.methods, f"budget {bname!r} method_train method")
             missing = sorted(set(self.axes) - set(budget.sweep))
             if missing:
                 raise ValueError(f"budget {bname!r} gives no values for axis {missing}")

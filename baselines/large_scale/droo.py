@@ -30,7 +30,7 @@ from baselines.learners.common import (
     torch_threads,
 )
 from baselines.learners.nets import mlp
-from mec_marl.solvers import allocation
+from mec_marl.solvers import multi_mec
 
 ENV_OPTIONS = {"agent_mode": "scheduler", "observation": "full"}
 
@@ -109,7 +109,7 @@ def train(env, hyper: DrooHyper, steps: int, seed: int, progress: bool | None = 
                 probs = torch.softmax(net(x).view(n, m + 1), -1).numpy()
             cands = order_preserving_candidates(probs, k)
             problem = _problem(obs, config)
-            values = allocation.p21_objective(problem, cands, fallback=config.outage_fallback)
+            values = multi_mec.p21_objective(problem, cands, fallback=config.outage_fallback)
             xs[stored % hyper.buffer_size], acts[stored % hyper.buffer_size] = x.numpy(), cands[int(np.argmin(values))]
             stored += 1
             o, _, terms, truncs, infos = env.step({"scheduler": cands[0]})

@@ -17,10 +17,10 @@ import numpy as np
 
 from baselines.policy import RandomSource
 from mec_marl.envs import large_scale
-from mec_marl.solvers import allocation
+from mec_marl.solvers import multi_mec
 
 
-def insufficiency_rule(problem: allocation.P21Problem, decision: np.ndarray) -> np.ndarray:
+def insufficiency_rule(problem: multi_mec.P21Problem, decision: np.ndarray) -> np.ndarray:
     """``decision`` ``(*b, N)`` with UEs moved local until no MEC has a UE finishing later than locally.
 
     Each round removes, at every insufficient MEC at once, its UE with the largest
@@ -30,7 +30,7 @@ def insufficiency_rule(problem: allocation.P21Problem, decision: np.ndarray) -> 
     m = problem.n_mecs
     demand = np.broadcast_to(problem.demand_sqrt, a.shape)
     for _ in range(a.shape[-1] + 1):
-        latency = allocation.p21_solve(problem, a, fallback=False)["latency"]
+        latency = multi_mec.p21_solve(problem, a, fallback=False)["latency"]
         late = (a > 0) & (latency > problem.local_latency)
         if not late.any():
             return a

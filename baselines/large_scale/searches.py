@@ -2,7 +2,7 @@
 
 Each policy searches the current slot's decision space with the generic
 searches of :mod:`baselines.search`; every candidate is scored by the P2.1
-closed form (``allocation.p21_objective``, the env's own objective including
+closed form (``multi_mec.p21_objective``, the env's own objective including
 its outage fallback), one batched call per iteration. Searches start from the
 Greedy decision (and, for SA/ASA, from random ones in the other chains) so
 that they are never worse than Greedy.
@@ -21,14 +21,14 @@ from baselines import search
 from baselines.large_scale.heuristics import as_actions, current_problem, greedy_decision
 from baselines.policy import RandomSource
 from mec_marl.envs import large_scale
-from mec_marl.solvers import allocation
+from mec_marl.solvers import multi_mec
 
 
 def slot_objective(env):
     """``candidates (C, N) -> (C,)`` weighted latency of the env's current slot."""
     problem = current_problem(env)
     fallback = env.unwrapped.config.outage_fallback
-    return problem, lambda cands: allocation.p21_objective(problem, cands, fallback=fallback)
+    return problem, lambda cands: multi_mec.p21_objective(problem, cands, fallback=fallback)
 
 
 class _SlotSearch(RandomSource):

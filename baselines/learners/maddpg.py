@@ -19,7 +19,13 @@ agent's. Training is centralised:
   SAC's temperature rule); ``entropy=False`` is MADDPG (omega = 0).
 
 Exploration while collecting: Gaussian noise on the probabilities before the
-env's argmax (the paper does not say; MADDPG's usual choice). The env
+env's argmax (the paper does not say; MADDPG's usual choice). The critics see
+the joint probabilities, as eq. (22) stores them (``critic_action="probs"``),
+or the one-hot of the executed argmax of eq. (21) with straight-through
+gradients to the actors (``"executed"``): the reward depends on the argmax
+only, and a critic on one-hot rows learns the per-user effect of each ES from
+far fewer samples than one on noisy probabilities. ``reward_scale``
+multiplies the reward the critics learn (system QoE / |U| keeps Q near 1). The env
 interface is a vector env in ``servers`` mode plus ``owner(state) -> (B, U)``
 (the agent index of each row) and ``observe(state, owner, h)`` (agent h's
 observation), so another paper's server agents can reuse it.
@@ -61,6 +67,10 @@ class MaddpgHyper(HyperParams):
     buffer_size: int = Field(20000, ge=1, le=10_000_000)
     warmup: int = Field(200, ge=0, description="transitions before training starts (T_c)")
     noise: float = Field(0.1, ge=0, le=1.0, description="exploration noise std on the probabilities")
+    critic_action: str = Field("probs", pattern="^(probs|executed)$", description=(
+        "what the critics see of the joint action: the probabilities (eq. 22), or the one-hot of the executed "
+        "argmax (eq. 21) with straight-through gradients to the actor"))
+    reward_scale: float = Field(1.0, gt=0, le=1e6, description="the critics learn reward x reward_scale (the logged reward is unscaled)")
     num_envs: int = Field(4, ge=1, le=4096, description="vector env batch")
     entropy: bool = Field(True, description="MAMaxEnt (True) or MADDPG (False)")
 
@@ -81,6 +91,16 @@ class RowSoftmaxActor(nn.Module):
 def row_entropy(probs: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     """Eq. (32): ``-sum_{u in rows} sum_h p log p`` per batch entry (``rows`` (B, U) 0/1)."""
     return -((probs * torch.log(probs.clamp_min(1e-12))).sum(-1) * rows).sum(-1)
+
+
+def one_hot_rows(probs: torch.Tensor) -> torch.Tensor:
+    """The executed action of eq. (21) as a one-hot per row (ties: lowest index, as the env)."""
+    return torch.nn.functional.one_hot(probs.argmax(-1), probs.shape[-1]).to(probs.dtype)
+
+
+def straight_through(probs: torch.Tensor) -> torch.Tensor:
+    """Forward: the one-hot argmax; backward: the gradient of the probabilities."""
+    return one_hot_rows(probs) + probs - probs.detach()
 
 
 def joint(actions: list[torch.Tensor], owner: torch.Tensor) -> torch.Tensor:
@@ -120,6 +140,9 @@ class MaddpgLearner:
             out = [np.clip(p + self.rng.normal(0.0, noise, p.shape), 0.0, 1.0).astype(np.float32) for p in out]
         return out
 
+    def _seen(self, probs: torch.Tensor) -> torch.Tensor:
+        return straight_through(probs) if self.h.critic_action == "executed" else probs
+
     def _omega(self) -> torch.Tensor:
         return self.log_omega.exp().detach() if self.h.entropy else torch.zeros(self.n_agents)
 
@@ -131,7 +154,7 @@ class MaddpgLearner:
         omega = self._omega()
         with torch.no_grad():
             nxt = [a(self.observe(S2, O2, k)) for k, a in enumerate(self.actors_t)]
-            A2 = flat(joint(nxt, O2))
+            A2 = flat(joint([self._seen(p) for p in nxt], O2))
         logs = {}
         for k in range(self.n_agents):  # lines 5-12
             with torch.no_grad():
@@ -147,7 +170,8 @@ class MaddpgLearner:
             for k in range(self.n_agents):
                 outs = [a(self.observe(S, O, j)) if j == k else a(self.observe(S, O, j)).detach()
                         for j, a in enumerate(self.actors)]
-                q = torch.min(*(c(flat(S), flat(joint(outs, O))) for c in self.critics[k]))[:, 0]
+                seen = flat(joint([self._seen(p) for p in outs], O))
+                q = torch.min(*(c(flat(S), seen) for c in self.critics[k]))[:, 0]
                 objective = q + omega[k] * row_entropy(outs[k], (O == k).float())
                 self.actor_opt[k].zero_grad()
                 (-objective.mean()).backward()
@@ -198,11 +222,13 @@ def train(venv, owner: Callable, observe: Callable, seed: int, budget: dict, nam
                 final_state = np.where(done[:, None, None], final, next_state)
             else:
                 final_state = next_state
-            action = joint([torch.as_tensor(p) for p in probs], torch.as_tensor(own)).numpy()
+            action = joint([torch.as_tensor(p) for p in probs], torch.as_tensor(own))
+            action = (one_hot_rows(action) if hyper.critic_action == "executed" else action).numpy()
             for b in range(hyper.num_envs):
                 buf["state"][pos], buf["next_state"][pos], buf["owner"][pos] = state[b], final_state[b], own[b]
                 buf["next_owner"][pos], buf["action"][pos] = owner(final_state[b : b + 1])[0], action[b]
-                buf["reward"][pos], buf["live"][pos] = rewards[agents[0]][b], 1.0 - float(terms[agents[0]][b])
+                buf["reward"][pos] = rewards[agents[0]][b] * hyper.reward_scale
+                buf["live"][pos] = 1.0 - float(terms[agents[0]][b])
                 pos, size = (pos + 1) % cap, min(size + 1, cap)
             state = next_state
             history["step"].append((it + 1) * hyper.num_envs)

@@ -3,9 +3,10 @@
 Any env whose agents all pick from one ``Discrete(A)`` and share a team reward
 (the ``users`` modes of the multi-agent papers) trains here:
 
-* one Q-network shared by the agents, the agent's one-hot index appended to
-  its input (parameter sharing; the paper's per-user networks would be
-  N copies of it), on each agent's own observation (``input="own"``: VDN-L,
+* one Q-network trunk shared by the agents, the agent's one-hot index appended
+  to its input, and one output layer per agent (the paper's per-user networks
+  are N whole copies; the own heads keep their independent initial greedy
+  actions, see :class:`SharedAgentQ`), on each agent's own observation (``input="own"``: VDN-L,
   IDQN) or on every agent's observations concatenated (``input="joint"``:
   VDN-G; in ``djtcra_v0`` that is the system state);
 * ``mixing="sum"``: VDN (Sunehag et al., 2018), Q_tot = sum_i Q_i, one TD
@@ -43,17 +44,36 @@ class DqnHyper(HyperParams):
 
 
 class SharedAgentQ(nn.Module):
-    """``Q(o_i, i) -> (A,)`` for N agents with one network: ``(..., N, d) -> (..., N, A)``."""
+    """``Q(o_i, i) -> (A,)`` for N agents: ``(..., N, d) -> (..., N, A)``.
+
+    A shared trunk on ``[o_i, one-hot i]`` and one output layer per agent,
+    initialised independently like N separate networks' last layers. With a
+    single shared output layer its per-action biases (spread ~0.05 at
+    PyTorch's default init) outweigh what the user id and row change (~0.004
+    on djtcra_v0), so every agent starts with the same greedy action: all
+    users on one ES, a state that epsilon-greedy Q-learning on a positive
+    team reward only reinforces (the greedy action's Q is pulled up most).
+    """
 
     def __init__(self, obs_dim: int, n_agents: int, n_actions: int, hidden):
         super().__init__()
+        if not hidden:
+            raise ValueError("SharedAgentQ needs at least one hidden layer (the per-agent heads sit on it)")
         self.n_agents = n_agents
-        self.net = mlp([obs_dim + n_agents, *hidden, n_actions])
-        self.register_buffer("ids", torch.eye(n_agents))
+        # first layer = Linear([o_i, one-hot i]) split in two, so that a shared input (..., 1, d)
+        # (VDN-G's system state) goes through it once, not once per agent
+        self.embed_obs = nn.Linear(obs_dim, hidden[0])
+        fan_in = 1.0 / float(np.sqrt(obs_dim + n_agents))
+        self.embed_id = nn.Parameter(torch.empty(n_agents, hidden[0]).uniform_(-fan_in, fan_in))
+        self.trunk = nn.Sequential(nn.ReLU(), *([mlp(hidden), nn.ReLU()] if len(hidden) > 1 else []))
+        bound = 1.0 / float(np.sqrt(hidden[-1]))  # nn.Linear's default init, per agent
+        self.head_w = nn.Parameter(torch.empty(n_agents, hidden[-1], n_actions).uniform_(-bound, bound))
+        self.head_b = nn.Parameter(torch.empty(n_agents, n_actions).uniform_(-bound, bound))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        ids = self.ids.expand(*obs.shape[:-2], -1, -1)
-        return self.net(torch.cat([obs, ids], dim=-1))
+        """``(..., N, d)`` per-agent inputs, or ``(..., 1, d)`` one input for all -> ``(..., N, A)``."""
+        z = self.trunk(self.embed_obs(obs) + self.embed_id)
+        return torch.einsum("...nk,nka->...na", z, self.head_w) + self.head_b
 
 
 def td_loss(q: SharedAgentQ, target: SharedAgentQ, batch: dict, gamma: float, mixing: str) -> torch.Tensor:
@@ -70,12 +90,10 @@ def td_loss(q: SharedAgentQ, target: SharedAgentQ, batch: dict, gamma: float, mi
 
 
 def agent_inputs(obs: dict, agents: list[str], mode: str) -> np.ndarray:
-    """``(B, N, d)`` network inputs from a vector env's per-agent observations ``(B, ...)``."""
+    """Network inputs from a vector env's per-agent observations ``(B, ...)``: ``(B, N, d)``
+    (``own``) or the one joint input ``(B, 1, N d)`` that every agent sees (``joint``)."""
     own = np.stack([np.asarray(obs[a], dtype=np.float32).reshape(len(obs[a]), -1) for a in agents], axis=1)
-    if mode == "own":
-        return own
-    joint = own.reshape(own.shape[0], 1, -1)
-    return np.broadcast_to(joint, (own.shape[0], len(agents), joint.shape[-1]))
+    return own if mode == "own" else own.reshape(own.shape[0], 1, -1)
 
 
 class UsersQPolicy(LearnedPolicy):
@@ -118,12 +136,12 @@ def train(env_id: str, env_kwargs: dict, seed: int, budget: dict, name: str = "v
     n_actions = int(venv.single_action_space(agents[0]).n)
     obs, _ = venv.reset(seed=seed)
     x = agent_inputs(obs, agents, hyper.input)
-    N, d = x.shape[1], x.shape[2]
+    N, rows, d = len(agents), x.shape[1], x.shape[2]
     q, target = SharedAgentQ(d, N, n_actions, hyper.hidden), SharedAgentQ(d, N, n_actions, hyper.hidden)
     target.load_state_dict(q.state_dict())
     opt = torch.optim.Adam(q.parameters(), lr=hyper.lr)
     cap = hyper.buffer_size
-    buf = {"obs": np.zeros((cap, N, d), np.float32), "next_obs": np.zeros((cap, N, d), np.float32),
+    buf = {"obs": np.zeros((cap, rows, d), np.float32), "next_obs": np.zeros((cap, rows, d), np.float32),
            "actions": np.zeros((cap, N), np.int64), "rewards": np.zeros(cap, np.float32),
            "terminated": np.zeros(cap, np.float32)}
     size, pos, history = 0, 0, {"step": [], "system_reward": []}

@@ -10,7 +10,11 @@
 
 Every policy reads the frame's channel gains from ``env.unwrapped`` (the
 critic needs the exact gains; the observation is a scaled float32 copy) and
-acts in either agent mode.
+acts in either agent mode. With ``queues=True`` (LyDROO's system) the critic
+is the per-slot problem P4 at the slot's gains and queues
+(:mod:`mec_marl.solvers.lyapunov_allocation`), so exhaustive search and
+coordinate descent optimise the slot's drift-plus-penalty objective, as
+LyDROO's critic does.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import numpy as np
 
 from baselines.policy import RandomSource
 from mec_marl.envs.wireless_powered import current_gain
-from mec_marl.solvers.time_allocation import all_decisions, best_decision, optimal_time_allocation
+from mec_marl.solvers import lyapunov_allocation
+from mec_marl.solvers.time_allocation import all_decisions, optimal_time_allocation
 
 MAX_EXHAUSTIVE_DEVICES = 16
 
@@ -28,6 +33,19 @@ def frame_gain(env) -> np.ndarray:
     """``(N,)`` exact channel gains of the frame the env is about to play."""
     base = env.unwrapped
     return current_gain(base.config, base.instance, base.model_state.t)
+
+
+def slot_values(env, candidates) -> np.ndarray:
+    """``(K,)`` the critic's value of each candidate decision ``(K, N)`` for the env's current frame / slot:
+    the optimal weighted sum rate Q (DROO's (P2)), or with queues the optimum of P4 (LyDROO)."""
+    base = env.unwrapped
+    cfg, gain = base.config, frame_gain(env)
+    cand = np.asarray(candidates, dtype=bool)
+    if cfg.queues:
+        state = base.model_state
+        return lyapunov_allocation.allocate(cfg.lyapunov_system, gain[None], cand, state.data_queue[None],
+                                            state.energy_queue[None], cfg.device_weights).objective
+    return optimal_time_allocation(cfg.system, gain[None], cand, cfg.device_weights).rate
 
 
 def to_actions(decision, env) -> dict:
@@ -77,22 +95,24 @@ class Exhaustive:
         self._decisions = all_decisions(n)
 
     def act(self, observations, env):
-        cfg = env.unwrapped.config
-        decision, _, _ = best_decision(cfg.system, frame_gain(env), self._decisions, cfg.device_weights)
-        return to_actions(decision, env)
+        values = slot_values(env, self._decisions)
+        return to_actions(self._decisions[int(np.argmax(values))], env)
 
 
-def coordinate_descent(system, gain, weights, start) -> tuple[np.ndarray, float, int]:
-    """Bi & Zhang's CD search from ``start``: ``(decision, Q, rounds)``."""
+def coordinate_descent(evaluate, start) -> tuple[np.ndarray, float, int]:
+    """Bi & Zhang's CD search from ``start``: ``(decision, value, rounds)``.
+
+    ``evaluate(candidates (K, N)) -> (K,)`` scores decisions (the frame's critic, :func:`slot_values`).
+    """
     x = np.asarray(start, dtype=bool).copy()
     n = x.size
-    best = float(optimal_time_allocation(system, gain, x, weights).rate)
+    best = float(evaluate(x[None, :])[0])
     flips = np.eye(n, dtype=bool)
     rounds = 0
     while True:
         rounds += 1
         candidates = x[None, :] ^ flips
-        rates = optimal_time_allocation(system, gain[None, :], candidates, weights).rate
+        rates = evaluate(candidates)
         j = int(np.argmax(rates))
         if rates[j] <= best:
             return x, best, rounds
@@ -114,7 +134,7 @@ class CoordinateDescent(RandomSource):
         cfg = env.unwrapped.config
         n = cfg.n_devices
         start = self.rng.random(n) < 0.5 if self.start == "random" else np.zeros(n, dtype=bool)
-        decision, _, _ = coordinate_descent(cfg.system, frame_gain(env), cfg.device_weights, start)
+        decision, _, _ = coordinate_descent(lambda cand: slot_values(env, cand), start)
         return to_actions(decision, env)
 
 

@@ -110,6 +110,7 @@ from gymnasium import spaces
 from pydantic import Field, model_validator
 
 from mec_marl.config import (
+    Bits,
     BitsPerSecond,
     BitsPerSecondRange,
     BitsRange,
@@ -151,6 +152,9 @@ class DjtcraConfig(EnvConfig):
     bandwidth_range: HertzRange = Field((16e6, 56e6), description="B_u U[lo, hi] (Hz), within [1 kHz, 10 GHz]")
     tx_power: Watt = Field(0.1, ge=1e-6, le=100.0, description="transmit power I_u (W)")
     task_volume_range: BitsRange = Field((200 * 8192.0, 800 * 8192.0), description="V^T U[lo, hi] (bits), within [1, 1e10]")
+    task_volume_max: Optional[Bits] = Field(
+        None, ge=1.0, le=1e10, description="upper bound of V^T (bits; Fig. 10's MTV): replaces task_volume_range's hi; None: keep it"
+    )
     result_volume_range: BitsRange = Field((10 * 8192.0, 20 * 8192.0), description="V^R U[lo, hi] (bits), within [0, 1e10]")
     cycles_per_bit_range: CyclesPerBitRange = Field((228.0, 328.0), description="kappa U[lo, hi], within [1e-3, 1e5]")
     alpha_mean: float = Field(15.0, gt=0.0, le=1e4, description="mean of alpha (1/s); redrawn until positive")
@@ -182,6 +186,11 @@ class DjtcraConfig(EnvConfig):
             )
         if any(not 1e6 <= c <= 1e13 for c in self.capacities):
             raise ValueError(f"capacities must each lie in [1e6, 1e13] Hz, got {list(self.capacities)}")
+        if self.task_volume_max is not None:  # a scalar for Fig. 10's sweep; the range stays the one source
+            lo = self.task_volume_range[0]
+            if self.task_volume_max < lo:
+                raise ValueError(f"task_volume_max {self.task_volume_max:g} bits is below task_volume_range's low {lo:g}")
+            object.__setattr__(self, "task_volume_range", (lo, float(self.task_volume_max)))
         for key, lo_ok, hi_ok in (
             ("distance_range", 10.0, 1e4),
             ("noise_dbm_range", -200.0, 30.0),
@@ -256,9 +265,11 @@ def decode_action(config: DjtcraConfig, instance: DjtcraInstance, t, actions: di
     if config.agent_mode == "users":
         return np.stack([np.asarray(actions[a], dtype=np.int64) for a in names], axis=-1)
     ran = world.at_slot(instance.ran, t)
-    scores = np.stack([np.asarray(actions[a]) for a in names], axis=-3)  # (*b, H agents, U, H)
-    own = np.take_along_axis(scores, ran[..., None, :, None], axis=-3)[..., 0, :, :]
-    return np.argmax(own, axis=-1)
+    assignment = np.zeros(ran.shape, dtype=np.int64)
+    for h, a in enumerate(names):  # only agent h's rows of its connected users are read
+        mine = ran == h
+        assignment[mine] = np.argmax(np.broadcast_to(np.asarray(actions[a]), ran.shape + (config.n_servers,))[mine], axis=-1)
+    return assignment
 
 
 def _pack(assignment: np.ndarray, n_servers: int):

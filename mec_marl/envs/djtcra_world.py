@@ -180,9 +180,16 @@ def sample_instance(config, rng: np.random.Generator, batch_shape: tuple = ()) -
 
 def sample_batch(config, rngs: list) -> DjtcraInstance:
     """One instance from each generator, stacked; the physics is derived once for the batch."""
-    draws = [_one(config, rng) for rng in rngs]
-    worlds = tuple(np.stack([d[0][i] for d in draws]) for i in range(3))
-    slots = {k: np.stack([d[1][k] for d in draws]) for k in SLOT_FIELDS}
+    worlds, slots = None, None
+    for i, rng in enumerate(rngs):  # filled in place: a list of B draws and np.stack cost twice the copies
+        world, slot = _one(config, rng)
+        if worlds is None:
+            worlds = tuple(np.empty((len(rngs),) + a.shape, a.dtype) for a in world)
+            slots = {k: np.empty((len(rngs),) + slot[k].shape, slot[k].dtype) for k in SLOT_FIELDS}
+        for out, a in zip(worlds, world):
+            out[i] = a
+        for k in SLOT_FIELDS:
+            slots[k][i] = slot[k]
     return _build(config, worlds, slots)
 
 

@@ -37,7 +37,7 @@ epoch 5000; 0 = never).
 team reward.
 
 **Post-processing (P2.1, eq. 14-17).** For the chosen decision
-(:mod:`mec_marl.solvers.allocation`, ``p21_solve``): transmit power at its C4
+(:mod:`mec_marl.solvers.multi_mec`, ``p21_solve``): transmit power at its C4
 maximum P_max, rate r_ij = B log2(1 + P_max h_ij / sigma^2) (eq. 12), upload
 D / r_ij (eq. 5); local CPU f_i0 = min(F_L, (P_max / kappa)^(1/v)) (C3, C4
 with eq. 8), latency F / f_i0 (eq. 4); MEC j splits F_j by the KKT rule
@@ -96,7 +96,6 @@ The outage fallback is not in the paper.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Literal
 
@@ -108,10 +107,20 @@ from mec_marl import units
 from mec_marl.config import Bits, Cycles, EnvConfig, Hertz, Integer, Meters, Watt
 from mec_marl.docs import env_page
 from mec_marl.envs.base import MecParallelEnv, entry_points
+from mec_marl.envs.large_scale_world import (
+    LargeScaleInstance,
+    LargeScaleState,
+    check_instance,
+    initial_state,
+    sample_batch,
+    sample_instance,
+    slot_channel,
+    slot_gain,
+    slot_problem,
+)
 from mec_marl.envs.model import EnvModel, Outcome
 from mec_marl.episode import Metric
-from mec_marl.physics import channel
-from mec_marl.solvers import allocation
+from mec_marl.solvers import multi_mec
 
 SCHEDULER = "scheduler"
 # Observations saturate here (a CQI of 1000 bit/s/Hz is an SNR of 3000 dB; weights are <= 1e3).
@@ -182,173 +191,6 @@ class LargeScaleConfig(EnvConfig):
         return np.array(MEC_LAYOUTS[self.n_mecs]) * (self.area_side / PAPER_SIDE)
 
 
-# ------------------------------------------------------------------ world
-@dataclasses.dataclass(frozen=True)
-class LargeScaleInstance:
-    """One episode's world (SI), arrays over leading batch axes ``*b``.
-
-    Attributes:
-        ue_position: ``(*b, N, 2)`` UE coordinates (m).
-        mec_position: ``(*b, M, 2)`` MEC coordinates (m).
-        fading: ``(*b, T, N, M)`` small-scale fading power l_ij of each slot (eq. 11), Exp(1).
-        weights: ``(*b, N)`` w_i before ``weight_change_slot``.
-        weights_after: ``(*b, N)`` w_i from ``weight_change_slot`` on (drawn even when it is 0).
-        distance: ``(*b, N, M)`` R_ij (eq. 10); derived (``None`` in a hand-built instance).
-        path_gain: ``(*b, N, M)`` beta0 / max(R_ij, d_min)^2; derived.
-    """
-
-    ue_position: np.ndarray
-    mec_position: np.ndarray
-    fading: np.ndarray
-    weights: np.ndarray
-    weights_after: np.ndarray
-    distance: np.ndarray | None = None
-    path_gain: np.ndarray | None = None
-
-    @property
-    def batch_shape(self) -> tuple:
-        return self.weights.shape[:-1]
-
-
-@dataclasses.dataclass(frozen=True)
-class LargeScaleState:
-    """The current slot, arrays over ``*b``.
-
-    Attributes:
-        t: ``(*b,)`` slots taken.
-        cqi: ``(*b, N, M)`` log2(1 + P_max h_ij / sigma^2) of the current slot.
-        weights: ``(*b, N)`` w_i of the current slot.
-        offload: ``(*b, N)`` the last executed decision (0 at reset).
-    """
-
-    t: np.ndarray
-    cqi: np.ndarray
-    weights: np.ndarray
-    offload: np.ndarray
-
-
-def _derive(config: LargeScaleConfig, instance: LargeScaleInstance) -> LargeScaleInstance:
-    distance = channel.distance_matrix(instance.ue_position, instance.mec_position)  # eq. 10
-    gain = channel.path_gain(distance, config.beta0, config.min_distance)
-    return dataclasses.replace(instance, distance=distance, path_gain=gain)
-
-
-def _draw(config: LargeScaleConfig, rng: np.random.Generator, batch_shape: tuple = ()):
-    n, m, b = config.n_ues, config.n_mecs, tuple(batch_shape)
-    position = rng.uniform(0.0, config.area_side, size=b + (n, 2))
-    weights = rng.uniform(*config.weight_range, size=b + (n,))
-    after = rng.uniform(*config.weight_range, size=b + (n,))
-    # float32 halves the memory of a batch of episodes; Exp(1) draws need no more precision.
-    fading = rng.standard_exponential(size=b + (config.max_cycles, n, m), dtype=np.float32)
-    return position, weights, after, fading
-
-
-def _build(config, position, weights, after, fading) -> LargeScaleInstance:
-    mec = np.broadcast_to(config.mec_positions, position.shape[:-2] + (config.n_mecs, 2)).copy()
-    inst = LargeScaleInstance(
-        ue_position=position, mec_position=mec, fading=fading, weights=weights, weights_after=after
-    )
-    return _derive(config, inst)
-
-
-def sample_instance(config: LargeScaleConfig, rng: np.random.Generator, batch_shape: tuple = ()) -> LargeScaleInstance:
-    """UEs uniform in the square, weights U(weight_range) twice, T slots of Exp(1) fading."""
-    return _build(config, *_draw(config, rng, batch_shape))
-
-
-def sample_batch(config: LargeScaleConfig, rngs: list) -> LargeScaleInstance:
-    draws = [_draw(config, rng) for rng in rngs]
-    return _build(config, *(np.stack(parts) for parts in zip(*draws)))
-
-
-def check_instance(config: LargeScaleConfig, instance) -> LargeScaleInstance:
-    """Validate a pinned (single) instance: shapes, finiteness, signs, and that the derived
-    distance and path gain agree with the positions (eq. 10-11)."""
-    name = "large_scale_v0"
-    if not isinstance(instance, LargeScaleInstance):
-        raise ValueError(f"{name}: options['instance'] must be a LargeScaleInstance, got {type(instance).__name__}")
-    n, m, T = config.n_ues, config.n_mecs, config.max_cycles
-    shapes = {
-        "ue_position": (n, 2), "mec_position": (m, 2), "fading": (T, n, m),
-        "weights": (n,), "weights_after": (n,), "distance": (n, m), "path_gain": (n, m),
-    }
-    arrays = {}
-    for field, shape in shapes.items():
-        value = getattr(instance, field)
-        if value is None and field in ("distance", "path_gain"):
-            continue
-        try:
-            arr = np.array(value, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}: instance.{field} is not numeric") from None
-        if arr.shape != shape:
-            raise ValueError(f"{name}: instance.{field} has shape {arr.shape}, expected {shape} "
-                             f"(n_ues={n}, n_mecs={m}, max_cycles={T})")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name}: instance.{field} must be finite")
-        if field in ("weights", "weights_after") and np.any(arr <= 0):
-            raise ValueError(f"{name}: instance.{field} must be positive")
-        if field in ("fading", "distance", "path_gain") and np.any(arr < 0):
-            raise ValueError(f"{name}: instance.{field} must be non-negative")
-        arrays[field] = arr
-    given = {k: v for k, v in arrays.items() if k not in ("distance", "path_gain")}
-    derived = _derive(config, LargeScaleInstance(**given))
-    for field in ("distance", "path_gain"):
-        if field in arrays and not np.allclose(arrays[field], getattr(derived, field), rtol=1e-9, atol=0.0):
-            raise ValueError(f"{name}: instance.{field} disagrees with the positions (eq. 10-11, "
-                             f"beta0_db={config.beta0_db}, min_distance={config.min_distance})")
-    return derived
-
-
-# ------------------------------------------------------------ the slots
-def _slot_fading(instance: LargeScaleInstance, t: np.ndarray) -> np.ndarray:
-    """``(*b, N, M)``: the fading of slot ``t`` (``(*b,)``) of each instance."""
-    fading = instance.fading
-    b = fading.shape[:-3]
-    if not b:
-        return fading[int(t)]
-    t = np.asarray(t)
-    first = int(t.flat[0])
-    if np.all(t == first):  # batches step in lockstep: a strided view, no gather
-        return fading[..., first, :, :]
-    flat = fading.reshape((-1,) + fading.shape[-3:])
-    return flat[np.arange(flat.shape[0]), t.reshape(-1)].reshape(b + fading.shape[-2:])
-
-
-def slot_gain(config: LargeScaleConfig, instance: LargeScaleInstance, t) -> np.ndarray:
-    """``(*b, N, M)`` channel gains h_ij of slot ``t`` (clamped to the last slot), eq. 11."""
-    t = np.minimum(np.asarray(t), config.max_cycles - 1)
-    return channel.rayleigh_gain(instance.path_gain, _slot_fading(instance, t))
-
-
-def slot_channel(config: LargeScaleConfig, instance: LargeScaleInstance, t) -> tuple[np.ndarray, np.ndarray]:
-    """``(cqi, weights)`` of slot ``t`` (clamped to the last slot): cqi = log2(1 + P_max h / sigma^2)."""
-    t = np.minimum(np.asarray(t), config.max_cycles - 1)
-    gain = slot_gain(config, instance, t)
-    cqi = channel.spectral_efficiency(config.p_max, gain, config.noise_power)  # eq. 12 per Hz at P_max
-    k = config.weight_change_slot
-    if k > 0:
-        weights = np.where((t >= k)[..., None], instance.weights_after, instance.weights)
-    else:
-        weights = instance.weights
-    return cqi, weights
-
-
-def slot_problem(config: LargeScaleConfig, instance: LargeScaleInstance, state: LargeScaleState):
-    """The current slot's :class:`~mec_marl.solvers.allocation.P21Problem` (what baselines search over)."""
-    return allocation.p21_problem_from_efficiency(
-        state.cqi, state.weights, data_size=config.data_size, cycles=config.task_cycles,
-        bandwidth=config.bandwidth, p_max=config.p_max, f_local_max=config.f_local_max,
-        mec_cpu=config.f_mec_max, kappa=config.kappa, exponent=config.power_exponent,
-    )
-
-
-def initial_state(config: LargeScaleConfig, instance: LargeScaleInstance) -> LargeScaleState:
-    t = np.zeros(instance.batch_shape, dtype=np.int64)
-    cqi, weights = slot_channel(config, instance, t)
-    return LargeScaleState(t=t, cqi=cqi, weights=weights, offload=np.zeros(weights.shape, dtype=np.int64))
-
-
 # ------------------------------------------------------ the pure model
 def agents(config: LargeScaleConfig) -> list[str]:
     if config.agent_mode == "scheduler":
@@ -402,7 +244,7 @@ def _team(config: LargeScaleConfig, info: dict) -> dict:
 
 def reset_infos(config: LargeScaleConfig, instance: LargeScaleInstance, state: LargeScaleState) -> dict:
     zeros = np.zeros(state.weights.shape, dtype=np.int64)
-    result = allocation.p21_solve(slot_problem(config, instance, state), zeros, fallback=config.outage_fallback)
+    result = multi_mec.p21_solve(slot_problem(config, instance, state), zeros, fallback=config.outage_fallback)
     info = _infos(config, state, zeros, result)
     info["clipped_actions"] = np.zeros(instance.batch_shape, dtype=np.int64)
     if config.record_solver_time:
@@ -415,7 +257,7 @@ def step(config: LargeScaleConfig, instance: LargeScaleInstance, state: LargeSca
     requested = decision(config, actions)
     problem = slot_problem(config, instance, state)
     start = time.perf_counter() if config.record_solver_time else 0.0
-    result = allocation.p21_solve(problem, requested, fallback=config.outage_fallback)
+    result = multi_mec.p21_solve(problem, requested, fallback=config.outage_fallback)
     info = _infos(config, state, requested, result)
     if config.record_solver_time:
         info["solver_time_s"] = np.full(instance.batch_shape, time.perf_counter() - start)

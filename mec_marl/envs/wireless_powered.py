@@ -1,11 +1,14 @@
-"""Wireless-powered MEC with binary offloading: the DROO reference system.
+"""Wireless-powered MEC with binary offloading: the DROO reference system, and LyDROO's queued system.
 
 Bi & Zhang, "Computation rate maximization for wireless powered mobile-edge
 computing with binary computation offloading", IEEE TWC 17(6), 2018 (the
 model), and Huang, Bi & Zhang, "Deep reinforcement learning for online
 computation offloading in wireless powered mobile-edge computing networks",
 IEEE TMC 19(11), 2020 (DROO: constants, channel model, published labels).
-Equation numbers are DROO's.
+Equation numbers are DROO's. ``queues=True`` selects the system of Bi, Huang,
+Wang & Zhang, "Lyapunov-guided deep reinforcement learning for stable online
+computation offloading in mobile-edge computing networks", IEEE TWC 2021
+(LyDROO; section "Queued system" below).
 
 This environment is part of the mec-marl suite.
 
@@ -17,9 +20,9 @@ This environment is part of the mec-marl suite.
 | Agents             | ``["scheduler"]`` or ``["wd_0", ..., "wd_{N-1}"]``               |
 | Agents count       | 1 or N                                                            |
 | Action shape       | ``(N,)`` in [0, 1] / ``Discrete(2)`` per device                   |
-| Observation shape  | ``(N,)`` / ``(2,)`` per device                                    |
+| Observation shape  | ``(N,)`` / ``(2,)`` per device; queues: ``(3N,)`` / ``(4,)``      |
 | Observation values | ``[0, 1e30]``                                                     |
-| State shape        | ``(2N,)``                                                         |
+| State shape        | ``(2N,)``; queues: ``(4N,)``                                      |
 
 **World.** One access point (AP) and ``n_devices`` wireless devices (WDs). Each
 frame (T = 1 s) the AP broadcasts RF energy for a fraction a; device i
@@ -82,6 +85,8 @@ unweighted), ``gain``; scalars ``objective`` (Q, bits/s), ``energy_fraction``
 ``normalized_rate`` (0 if unknown), ``frame`` (source frame index),
 ``clipped_actions``.
 
+{queued_system}
+
 **Episode metrics** (``infos[agent]["episode"]`` at the last step):
 
 {episode_metrics}
@@ -91,9 +96,11 @@ unweighted), ``gain``; scalars ``objective`` (Q, bits/s), ``energy_fraction``
 
 {arguments}
 
-**Deviations.** None in the model. Not implemented yet: LyDROO's queued
-variant (per-device data queues and virtual energy queues with the
-drift-plus-penalty reward; Bi, Huang, Wang, Zhang, IEEE TWC 2021).
+**Deviations.** None in the DROO model. Queued system: LyDROO's code rounds
+its allocation to 1e-6 and bisects its dual price to an absolute 1; here the
+price is bisected to ~2e-6 relative and the bits come from an exact greedy
+LP (P4 within 1e-7 of an exponential-cone reference). The queued system's
+episodes start from empty queues; LyDROO's simulation is one long run.
 
 **Version history.** v0: initial release.
 """
@@ -101,115 +108,22 @@ drift-plus-penalty reward; Bi, Huang, Wang, Zhang, IEEE TWC 2021).
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
 
 import numpy as np
 from gymnasium import spaces
-from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from mec_marl.config import CyclesPerBit, EnvConfig, Hertz, Integer, MetersRange, Watt
 from mec_marl.docs import env_page
 from mec_marl.envs import droo_files
+from mec_marl.envs import wireless_powered_queues as queued
 from mec_marl.envs.base import MecParallelEnv, entry_points
 from mec_marl.envs.model import EnvModel, Outcome
+from mec_marl.envs.wireless_powered_config import MAX_LABELLED_DEVICES, WirelessPoweredConfig, mean_gain  # noqa: F401
 from mec_marl.episode import Metric
 from mec_marl.physics import wireless_power as wpt
 from mec_marl.solvers import time_allocation
 
 SCHEDULER = "scheduler"
 OBSERVATION_CEILING = 1e30
-MAX_LABELLED_DEVICES = 12
-
-
-# ----------------------------------------------------------------- config
-class WirelessPoweredConfig(EnvConfig):
-    """DROO's constants (SI units); every key bounded to a meaningful range."""
-
-    n_devices: Integer = Field(10, ge=1, le=64, description="number of wireless devices N")
-    agent_mode: Literal["scheduler", "users"] = Field("scheduler", description="one scheduler, or one agent per device")
-    ap_power: Watt = Field(3.0, ge=1e-3, le=1e3, description="AP energy-transmit power P (W)")
-    harvesting_efficiency: float = Field(0.7, gt=0.0, le=1.0, description="energy-harvesting efficiency mu")
-    cycles_per_bit: CyclesPerBit = Field(100.0, ge=1.0, le=1e5, description="phi, CPU cycles per bit")
-    kappa: float = Field(1e-26, ge=1e-35, le=1e-20, description="computation energy efficiency k")
-    bandwidth: Hertz = Field(2e6, ge=1e3, le=1e10, description="uplink bandwidth B (Hz)")
-    overhead: float = Field(1.1, ge=1.0, le=10.0, description="communication overhead v_u")
-    noise_power: Watt = Field(1e-10, ge=1e-20, le=1e-3, description="noise power N_0 (W)")
-    weights: tuple[float, ...] | None = Field(None, description="device weights w_i in (0, 1e3]; None = 1, 1.5, 1, ...")
-    antenna_gain: float = Field(3.0, gt=0.0, le=1e3, description="A_d of the average gain (fit to data_10)")
-    carrier_frequency: Hertz = Field(915e6, ge=1e6, le=1e12, description="f_c (Hz)")
-    path_loss_exponent: float = Field(2.8, ge=1.0, le=6.0, description="d_e")
-    distance_range: MetersRange = Field((2.5, 5.2), description="device distances, equally spaced (m), within [0.1, 1e4]")
-    channel_file: str | None = Field(None, description="DROO .mat file to replay (None = i.i.d. Rayleigh frames)")
-    first_frame: Integer = Field(0, ge=0, le=10_000_000, description="first replayed frame of channel_file")
-    replay_start: Literal["first_frame", "random"] = Field(
-        "first_frame", description="episode starts at first_frame, or at a random frame >= it (window fits the file)"
-    )
-    exhaustive_labels: bool = Field(False, description="i.i.d. mode: label frames by exhaustive search (N <= 12)")
-    max_cycles: Integer = Field(100, ge=1, le=10_000_000, description="frames per episode")
-    observation_scale: float = Field(1e6, gt=0.0, le=1e15, description="gain multiplier in observations")
-    reward_scale: float = Field(1e-6, gt=0.0, le=1.0, description="reward = Q * reward_scale")
-    decision_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="scheduler: x_i = 1 iff action_i > this")
-
-    @field_validator("channel_file")
-    @classmethod
-    def _readable_file(cls, value, info: ValidationInfo):
-        if value is not None:
-            data = droo_files.load(value)  # ChannelFileError (a ValueError) names the problem
-            n = info.data.get("n_devices")
-            if n is not None and data.n_devices != n:
-                raise ValueError(f"{value!r} has {data.n_devices} devices per frame; set n_devices={data.n_devices}")
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self):
-        lo, hi = self.distance_range
-        if lo < 0.1 or hi > 1e4:
-            raise ValueError(f"distance_range must lie within [0.1, 10000] m, got [{lo:g}, {hi:g}]")
-        if self.weights is not None:
-            if len(self.weights) != self.n_devices:
-                raise ValueError(f"weights has {len(self.weights)} entries for n_devices={self.n_devices}")
-            if any(not (0 < w <= 1e3) for w in self.weights):
-                raise ValueError("weights must lie in (0, 1000]")
-        if self.channel_file is not None:
-            frames = droo_files.load(self.channel_file).n_frames
-            if self.first_frame >= frames:
-                raise ValueError(f"first_frame={self.first_frame} but channel_file has {frames} frames")
-        elif self.exhaustive_labels and self.n_devices > MAX_LABELLED_DEVICES:
-            raise ValueError(f"exhaustive_labels needs n_devices <= {MAX_LABELLED_DEVICES}")
-        return self
-
-    @property
-    def n_users(self) -> int:
-        return self.n_devices
-
-    @property
-    def system(self) -> wpt.WptSystem:
-        return wpt.WptSystem(
-            ap_power=self.ap_power,
-            efficiency=self.harvesting_efficiency,
-            cycles_per_bit=self.cycles_per_bit,
-            kappa=self.kappa,
-            bandwidth=self.bandwidth,
-            overhead=self.overhead,
-            noise_power=self.noise_power,
-        )
-
-    @property
-    def device_weights(self) -> np.ndarray:
-        if self.weights is None:
-            return wpt.alternating_weights(self.n_devices)
-        return np.array(self.weights, dtype=float)
-
-    @property
-    def distances(self) -> np.ndarray:
-        return np.linspace(*self.distance_range, self.n_devices)
-
-    @property
-    def frames(self) -> int:
-        """Frames in an episode's instance: ``max_cycles``, or fewer when the file ends first."""
-        if self.channel_file is None:
-            return self.max_cycles
-        return min(self.max_cycles, droo_files.load(self.channel_file).n_frames - self.first_frame)
 
 
 # ------------------------------------------------------------------ world
@@ -254,11 +168,6 @@ class WirelessPoweredState:
     t: np.ndarray
 
 
-def mean_gain(config: WirelessPoweredConfig) -> np.ndarray:
-    """``(N,)`` average gains hbar_i of the free-space model (module docstring)."""
-    return wpt.path_gain(config.distances, config.antenna_gain, config.carrier_frequency, config.path_loss_exponent)
-
-
 def exhaustive_optimum(config: WirelessPoweredConfig, gain) -> np.ndarray:
     """``(*b,)`` the best Q over all 2^N decisions for channels ``(*b, N)``."""
     decisions = time_allocation.all_decisions(config.n_devices)
@@ -266,7 +175,9 @@ def exhaustive_optimum(config: WirelessPoweredConfig, gain) -> np.ndarray:
 
 
 def sample_instance(config: WirelessPoweredConfig, rng: np.random.Generator, batch_shape: tuple = ()):
-    """i.i.d. Rayleigh frames (drawn from ``rng``) or the replayed file's frames (``rng`` unused)."""
+    """i.i.d. Rayleigh frames (drawn from ``rng``) or the replayed file's frames (``rng`` unused); queues: LyDROO's draws."""
+    if config.queues:
+        return queued.sample_instance(config, rng, batch_shape)
     b, n, T = tuple(batch_shape), config.n_devices, config.frames
     distance = np.broadcast_to(config.distances, b + (n,)).copy()
     if config.channel_file is None:
@@ -287,6 +198,8 @@ def sample_instance(config: WirelessPoweredConfig, rng: np.random.Generator, bat
 
 def check_instance(config: WirelessPoweredConfig, instance) -> WirelessPoweredInstance:
     """Validate a pinned (single) instance: shapes, finiteness, signs; returns float arrays."""
+    if config.queues:
+        return queued.check_instance(config, instance)
     name = "wireless_powered_v0"
     if not isinstance(instance, WirelessPoweredInstance):
         raise ValueError(f"{name}: options['instance'] must be a WirelessPoweredInstance, got {type(instance).__name__}")
@@ -337,9 +250,10 @@ def _infos(config, instance, gain, offload, a, tau, rate, t) -> dict:
     frame = np.take_along_axis(instance.frame, idx[..., None], axis=-1)[..., 0]
     labelled = optimal > 0
     device = wpt.device_rates(gain, offload, a, tau, system)
+    energy = wpt.harvested_energy(gain, a[..., None], system)  # all of it is spent in the frame
     return {
         "offload": offload.astype(np.int64),
-        "energy": wpt.harvested_energy(gain, a[..., None], system),
+        "energy": energy,
         "time_share": tau,
         "computation_rate": device,
         "gain": gain,
@@ -349,10 +263,15 @@ def _infos(config, instance, gain, offload, a, tau, rate, t) -> dict:
         "optimal_rate": optimal,
         "normalized_rate": np.where(labelled, rate / np.where(labelled, optimal, 1.0), 0.0),
         "frame": frame.astype(np.int64),
+        "avg_energy": energy.mean(axis=-1),
+        "avg_data_queue": np.zeros_like(rate),  # the queued system's scalars: no queues, no budget here
+        "energy_excess": np.zeros_like(rate),
     }
 
 
 def initial_state(config: WirelessPoweredConfig, instance: WirelessPoweredInstance) -> WirelessPoweredState:
+    if config.queues:
+        return queued.initial_state(config, instance)
     b, n = instance.batch_shape, config.n_devices
     return WirelessPoweredState(
         offload=np.zeros(b + (n,), dtype=bool),
@@ -364,6 +283,10 @@ def initial_state(config: WirelessPoweredConfig, instance: WirelessPoweredInstan
 
 
 def reset_infos(config, instance, state) -> dict:
+    if config.queues:
+        info = queued.reset_infos(config, instance, state)
+        info["clipped_actions"] = np.zeros(instance.batch_shape, dtype=np.int64)
+        return {agent: dict(info) for agent in agents(config)}
     gain = current_gain(config, instance, state.t)
     info = _infos(config, instance, gain, state.offload, state.a, state.tau, state.rate, state.t)
     info["normalized_rate"] = np.zeros(instance.batch_shape)
@@ -372,9 +295,15 @@ def reset_infos(config, instance, state) -> dict:
 
 
 def step(config: WirelessPoweredConfig, instance: WirelessPoweredInstance, state: WirelessPoweredState, actions):
-    """Decode x -> optimal (a, tau) of (P2) -> Q (P1) as the reward."""
-    gain = current_gain(config, instance, state.t)
+    """Decode x -> optimal (a, tau) of (P2) -> Q (P1) as the reward; queues: P4's optimum and objective."""
     offload = decode_actions(config, actions)
+    names = agents(config)
+    if config.queues:
+        new_state, objective, info = queued.transition(config, instance, state, offload)
+        reward = objective * config.reward_scale
+        return new_state, Outcome(rewards={a: reward for a in names}, infos={a: dict(info) for a in names},
+                                  terminated=np.zeros(instance.batch_shape, dtype=bool))
+    gain = current_gain(config, instance, state.t)
     alloc = time_allocation.optimal_time_allocation(config.system, gain, offload, config.device_weights)
     info = _infos(config, instance, gain, offload, alloc.a, alloc.tau, alloc.rate, state.t)
     t = state.t + 1
@@ -385,20 +314,23 @@ def step(config: WirelessPoweredConfig, instance: WirelessPoweredInstance, state
         terminated = instance.frame[..., -1] + 1 >= droo_files.load(config.channel_file).n_frames
         terminated = terminated & (t >= instance.gain.shape[-2])
     reward = alloc.rate * config.reward_scale
-    names = agents(config)
     return new_state, Outcome(
         rewards={a: reward for a in names}, infos={a: dict(info) for a in names}, terminated=terminated
     )
 
 
 def global_state(config: WirelessPoweredConfig, instance, state) -> np.ndarray:
-    """``(*b, 2N)``: [scaled gains of the frame to decide, weights]."""
+    """``(*b, 2N)``: [scaled gains of the frame to decide, weights]; queues: ``(*b, 4N)`` with scaled Q, Y."""
+    if config.queues:
+        return queued.global_state(config, instance, state)
     gain = np.minimum(current_gain(config, instance, state.t) * config.observation_scale, OBSERVATION_CEILING)
     weights = np.broadcast_to(config.device_weights, gain.shape)
     return np.concatenate([gain, weights], axis=-1)
 
 
 def observe(config: WirelessPoweredConfig, instance, state) -> dict:
+    if config.queues:
+        return queued.observe(config, instance, state, agents(config))
     full = global_state(config, instance, state)
     n = config.n_devices
     if config.agent_mode == "scheduler":
@@ -407,6 +339,8 @@ def observe(config: WirelessPoweredConfig, instance, state) -> dict:
 
 
 def build_spaces(config: WirelessPoweredConfig):
+    if config.queues:
+        return queued.build_spaces(config, agents(config))
     n = config.n_devices
     top = max(OBSERVATION_CEILING, float(config.device_weights.max()))
     state = spaces.Box(0.0, top, shape=(2 * n,), dtype=np.float32)
@@ -435,6 +369,8 @@ def topology(config: WirelessPoweredConfig, instance, state) -> dict:
 
 
 def summary(config: WirelessPoweredConfig, instance, state) -> str:
+    if config.queues:
+        return queued.summary(config, instance, state)
     t = int(state.t)
     lines = [f"wireless_powered_v0  N={config.n_devices}  frame {t}/{instance.gain.shape[-2]}  a={float(state.a):.4f}"]
     lines.append(" WD  mode      tau      gain")
@@ -448,10 +384,17 @@ def summary(config: WirelessPoweredConfig, instance, state) -> str:
 
 EPISODE_METRICS = {
     "objective": Metric("mean", description="mean weighted sum computation rate Q per frame (bits/s)"),
-    "normalized_rate": Metric("mean", description="mean of Q / optimal Q over frames (0 without labels)"),
-    "optimal_rate": Metric("mean", description="mean optimal Q per frame (bits/s; 0 without labels)"),
+    "normalized_rate": Metric("mean", description="mean of Q / optimal Q over frames (queues: P4 / its optimum; 0 without labels)"),
+    "optimal_rate": Metric("mean", description="mean optimal Q per frame (bits/s; queues: optimal P4; 0 without labels)"),
     "energy_fraction": Metric("mean", description="mean energy-transfer fraction a"),
     "offload_fraction": Metric("mean", description="mean fraction of devices that offload"),
+    "avg_data_queue": Metric("mean", description="queues: mean data queue per device after each slot (bits; else 0)"),
+    "final_data_queue": Metric("last", source="avg_data_queue",
+                               description="queues: mean data queue per device after the last slot (bits; else 0)"),
+    "avg_energy": Metric("mean", description="mean energy a device spends per slot (J; WPT: harvested = spent)"),
+    "energy_excess": Metric(
+        "mean", description="queues: mean energy per device per slot minus the budget gamma (J; <= 0 meets it; else 0)"
+    ),
 }
 
 MODEL = EnvModel(
@@ -488,7 +431,7 @@ class WirelessPoweredEnv(MecParallelEnv):
 parallel_env, env = entry_points(WirelessPoweredEnv)
 raw_env = parallel_env
 
-__doc__ = env_page(__doc__, WirelessPoweredConfig, EPISODE_METRICS)
+__doc__ = env_page(__doc__.replace("{queued_system}", queued.PAGE_SECTION), WirelessPoweredConfig, EPISODE_METRICS)
 __all__ = [
     "parallel_env",
     "env",

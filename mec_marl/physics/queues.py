@@ -11,7 +11,8 @@ Every function works on all EDs at once through the last axis; none loops.
 The second part (below the "slot queues" line) holds the real-valued task
 queues of a slotted Lyapunov model (DRLH paper, eq. 1-2, 15-16, 22): backlogs
 as task counts per UE, virtual queues, Poisson counts per slot; ``None`` for
-a queue bound means "no bound" (the virtual queue stays at zero).
+a queue bound means "no bound" (the virtual queue stays at zero). LyDROO's
+data queues (bits) and virtual energy queues use the same two updates.
 """
 
 from __future__ import annotations
@@ -128,9 +129,13 @@ def refresh(values, head, changed, current) -> np.ndarray:
     return out
 
 
-# ---- Slot queues (DRLH paper): real-valued task counts per UE, updated once per slot.
+# ---- Slot queues (DRLH paper; LyDROO): real-valued backlogs per device, updated once per slot.
 def local_queue_update(queue, served, arrivals):
-    """Q^L(t+1) = max(Q^L(t) - mu^L(t), 0) + Lambda(t) (DRLH eq. 1)."""
+    """Q(t+1) = max(Q(t) - served(t), 0) + arrivals(t): a slot queue served before its arrivals join.
+
+    DRLH eq. 1 (Q^L in tasks, mu^L served, Lambda arrivals); LyDROO's data
+    queue Q_i(t+1) = max(Q_i(t) - r_i(t) T, 0) + A_i(t) in bits.
+    """
     return np.maximum(np.asarray(queue, dtype=float) - served, 0.0) + arrivals
 
 
@@ -140,9 +145,11 @@ def edge_queue_update(queue, served, offloaded):
 
 
 def virtual_queue_update(virtual, next_queue, bound):
-    """Z(t+1) = max(Z(t) + Q(t+1) - Q_max, 0) (DRLH eq. 15 for Q^L, eq. 16 for Q^E).
+    """Z(t+1) = max(Z(t) + x(t) - bound, 0): a virtual queue that grows while x exceeds its bound.
 
-    ``bound=None`` (no queue-length constraint) keeps the virtual queue at zero.
+    DRLH eq. 15 (x = Q^L(t+1), bound Q^L_max) and eq. 16 (Q^E); LyDROO's energy
+    queue Y_i(t+1) = max(Y_i(t) + nu (e_i(t) - gamma_i), 0) with x = nu e_i and
+    bound nu gamma_i. ``bound=None`` (no constraint) keeps the virtual queue at zero.
     """
     virtual = np.asarray(virtual, dtype=float)
     if bound is None:

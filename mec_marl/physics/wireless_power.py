@@ -18,6 +18,8 @@ import dataclasses
 
 import numpy as np
 
+from mec_marl.physics.fading import rician_power
+
 SPEED_OF_LIGHT = 3e8  # m/s, as in the free-space model of DROO Sec. V
 
 
@@ -116,3 +118,28 @@ def path_gain(distance, antenna_gain: float, carrier_frequency: float, exponent:
 def alternating_weights(n: int) -> np.ndarray:
     """w = (1, 1.5, 1, 1.5, ...): device 0 has weight 1 (DROO's data files)."""
     return np.where(np.arange(n) % 2 == 1, 1.5, 1.0)
+
+
+# ---- Battery-powered devices with data queues: LyDROO (Bi, Huang, Wang & Zhang, IEEE TWC 2021, Sec. II)
+def transmit_rate(gain, power, bandwidth: float, overhead: float, noise_power: float):
+    """R = (W / v_u) log2(1 + P h / N_0), bits/s while transmitting (LyDROO Sec. II-B; tau R bits per slot)."""
+    snr = np.asarray(power, dtype=float) * np.asarray(gain, dtype=float) / noise_power
+    return bandwidth / overhead * np.log1p(snr) / np.log(2.0)
+
+
+def transmit_power(gain, rate, bandwidth: float, overhead: float, noise_power: float):
+    """P = (N_0 / h)(2^(R v_u / W) - 1), the power that sends at rate ``rate`` (inverse of :func:`transmit_rate`)."""
+    gain = np.asarray(gain, dtype=float)
+    exponent = np.asarray(rate, dtype=float) * overhead * np.log(2.0) / bandwidth
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(gain > 0, noise_power / np.where(gain > 0, gain, 1.0) * np.expm1(exponent), np.inf)
+
+
+def rician_gain(mean_gain, normal_re, normal_im, los_fraction: float):
+    """g = hbar |alpha|^2 with Rician fading whose line-of-sight carries ``los_fraction`` of the power.
+
+    LyDROO's channel: alpha = x + j y, x ~ N(sqrt(f), (1 - f) / 2), y ~ N(0, (1 - f) / 2),
+    so E|alpha|^2 = 1; the K-factor is f / (1 - f), and f = 0 is Rayleigh fading.
+    """
+    k = los_fraction / (1.0 - los_fraction)
+    return np.asarray(mean_gain, dtype=float) * rician_power(normal_re, normal_im, k)

@@ -26,11 +26,19 @@ Each reference writes its cost out from the paper's formulas (never through
   variable (the fast path is :mod:`mec_marl.solvers.time_allocation`).
 * :func:`wireless_powered_exhaustive_reference` -- all 2^N decisions one at a
   time with a per-decision solver (default :func:`time_allocation_cvxpy`).
+* :func:`lyapunov_allocation_reference` -- wireless_powered_v0 with ``queues=True``:
+  LyDROO's P4 for one binary decision; each local device by bounded Brent
+  (scipy), the offloaders jointly as an exponential-cone program in (bits,
+  time) (cvxpy; the energy tau (N_0 / h)(2^(d v_u / (W tau)) - 1) is a
+  perspective of exp); no Lambert W, no dual price (the fast path is
+  :mod:`mec_marl.solvers.lyapunov_allocation`).
 * :func:`sigmoid_branch_and_bound`, :class:`SigmoidProblem`,
   :func:`sigmoid_grid_search` -- the DJTCRA per-ES sum-of-sigmoids allocation
   (Udell & Boyd's branch and bound; a grid for 2-3 users), kept in
   :mod:`mec_marl.solvers.reference_djtcra` and re-exported here.
 
+CPDRL's references live here; the other envs' in ``reference_<env>.py``
+modules (re-exported here, so tests and the benchmark import one module).
 cvxpy and scipy are imported inside the functions: the envs never need them.
 """
 
@@ -38,15 +46,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 
 import numpy as np
 
 __all__ = [
     "SqrtSharesProblem", "sqrt_shares_cvxpy", "local_cost", "local_cpu_reference", "offload_user_cost",
     "best_power", "offload_brute_force", "offload_slsqp", "offload_reference", "cpdrl_exhaustive_reference",
-    "semantic_slot_reference",
-    "time_allocation_cvxpy", "wireless_powered_exhaustive_reference",
+    "semantic_slot_reference", "p21_cvxpy",
+    "time_allocation_cvxpy", "wireless_powered_exhaustive_reference", "lyapunov_allocation_reference",
     "SigmoidProblem", "sigmoid_branch_and_bound", "sigmoid_grid_search",
 ]
 
@@ -278,223 +285,9 @@ def cpdrl_exhaustive_reference(instance, config) -> dict:
     return {"penalised_cost": best[0], "offload": best[1]}
 
 
-# ------------------------------------------------------------------ semantic_v0 (DRLH paper)
-def _semantic_case(p: dict, hw, rho_mec: np.ndarray, rho_mcc: np.ndarray, allow_mec: bool):
-    import cvxpy as cp
-
-    n = p["weight_local"].size
-    # Clock per task per slot: eq. 6 (encoding), eq. 5 (local), eq. 7 (MEC), f = u l / (tau n).
-    a = hw.flops_encode / (hw.slot * hw.flops_local)
-    b = (hw.flops_encode + hw.flops_decode) / (hw.slot * hw.flops_local)
-    e = hw.flops_decode / (hw.slot * hw.flops_edge)
-    x = cp.Variable(n, nonneg=True)  # u^L
-    u_e = cp.Variable(n, nonneg=True)
-    u_c = cp.Variable(n, nonneg=True)
-    y = cp.Variable(n, nonneg=True)  # mu^E
-    w_l, w_e = p["weight_local"], p["weight_edge"]
-    power = (
-        hw.alpha_local * b**3 * cp.power(x, 3)
-        + hw.alpha_local * a**3 * cp.power(u_e, 3)
-        + hw.alpha_edge * e**3 * cp.power(y, 3)
-        + cp.exp(hw.mcc_exponent * math.log(2.0) * u_c + np.log(p["mcc_scale"]))  # K 2^(c u), K folded in
-        - p["mcc_scale"]
-    )
-    objective = cp.sum(
-        -cp.multiply(w_l, x + u_e + u_c) - cp.multiply(w_e, y - u_e) + hw.v * power
-    )
-    mec_bound = rho_mec * (p["mec_cap"] if allow_mec else 0.0)
-    constraints = [
-        x + u_e + u_c <= p["queue_local"],  # 14i
-        (b * x + a * u_e) / 1e9 <= hw.f_local_max / 1e9,  # 14g, in GHz
-        y <= np.minimum(p["queue_edge"], hw.f_edge_max / e),  # 14j, 14h
-        u_e <= mec_bound,
-        u_c <= rho_mcc * p["mcc_max"],
-    ]
-    prob = cp.Problem(cp.Minimize(objective), constraints)
-    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11, max_iter=500)
-    if prob.status not in ("optimal", "optimal_inaccurate"):
-        raise RuntimeError(f"cvxpy reference failed: {prob.status}")
-    xs, ue, uc, ys = (np.maximum(var.value, 0.0) for var in (x, u_e, u_c, y))
-    # Per-UE costs, recomputed in numpy from the solution.
-    pw = (
-        hw.alpha_local * (b * xs) ** 3
-        + hw.alpha_local * (a * ue) ** 3
-        + hw.alpha_edge * (e * ys) ** 3
-        + p["mcc_scale"] * np.expm1(hw.mcc_exponent * math.log(2.0) * uc)
-        + np.where(ue > 1e-9, p["mec_power"], 0.0)
-    )
-    cost = -w_l * (xs + ue + uc) - w_e * (ys - ue) + hw.v * pw
-    return cost, {"u_local": xs, "u_mec": ue, "u_mcc": uc, "mu_edge": ys}
-
-
-def semantic_slot_reference(problem, hw, rho_mec, rho_mcc) -> dict:
-    """semantic_v0's per-UE problem (eq. 22 given rho, 14g-14j) with cvxpy, for a flat batch of UEs.
-
-    Written from the paper's formulas, not through :mod:`mec_marl.solvers.lyapunov`:
-    cubic clock powers and the exponential MCC power (eq. 12) are convex, so one
-    conic solve per case gives the optimum; the fixed semantic power p^tx,E makes
-    u^E = 0 a second case, the cheaper one wins. Variables in tasks per slot.
-    Returns each UE's ``cost`` and volumes ``u_local``, ``u_mec``, ``u_mcc``, ``mu_edge``.
-    """
-    import dataclasses
-
-    p = {f.name: np.ravel(np.asarray(getattr(problem, f.name), dtype=float)) for f in dataclasses.fields(problem)}
-    n = p["weight_local"].size
-    p = {k: np.broadcast_to(v, (n,)) if v.size == 1 else v for k, v in p.items()}
-    rho_mec = np.broadcast_to(np.ravel(np.asarray(rho_mec, dtype=float)), (n,))
-    rho_mcc = np.broadcast_to(np.ravel(np.asarray(rho_mcc, dtype=float)), (n,))
-    cost_on, sol_on = _semantic_case(p, hw, rho_mec, rho_mcc, True)
-    cost_off, sol_off = _semantic_case(p, hw, rho_mec, rho_mcc, False)
-    pick = cost_off <= cost_on
-    out = {k: np.where(pick, sol_off[k], sol_on[k]) for k in sol_on}
-    out["cost"] = np.minimum(cost_on, cost_off)
-    return out
-
-# ------------------------------------------------------------------ OJRS P2.1 (large_scale_v0)
-# The paper's CVX route in cvxpy. P2.1 (OJRS eq. 14-17) for a fixed decision ``a``, solved jointly over every
-# continuous variable without using the closed form's structure:
-#
-#     min_{p, f, l}  sum_i w_i l_i
-#     s.t.  offloader i -> MEC j:  D_i / (B log2(1 + p_i h_ij / sigma^2)) + F_i / f_ij <= l_i   (C6)
-#                                  0 <= p_i <= P_max                                          (C4)
-#           local UE i:            F_i / f_i0 <= l_i,  f_i0 <= F_L (C3),  kappa f_i0^v <= P_max (C4, eq. 8)
-#           each MEC j:            sum_{i -> j} f_ij <= F_j                                   (C5)
-#
-# C6 is convex (1 / concave + 1 / f). Two forms of the power, same problem:
-#
-# * ``power_form="rate"`` (default): the spectral efficiency ``z_i = log2(1 +
-#   p_i h_ij / sigma^2)`` is the variable (eq. 12 inverted, ``p_i = sigma^2 /
-#   h_ij (2^z_i - 1)``), so C4 reads ``z_i <= log2(1 + P_max h_ij / sigma^2)``
-#   and C6 ``D_i / (B z_i) + F_i / f_ij <= l_i``: a second-order cone program;
-# * ``power_form="log"``: ``p_i`` itself with ``inv_pos(log1p(p_i h / sigma^2))``
-#   (exponential cones). Clarabel stalls on it near N = 200 (relative gaps
-#   ~1e-5 with SNRs from 1 to 1e4), hence the default.
-#
-# CPU frequencies are in GHz inside the program for conditioning. Each task's
-# latency is counted once (SPEC). Intended for tests and the benchmark; the
-# outage fallback is an env rule and is not applied here.
-GHZ = 1e9
-
-
-def p21_cvxpy(decision, gain, weights, *, data_size, cycles, bandwidth, noise_power, p_max,
-              f_local_max, mec_cpu, kappa, exponent=3.0, power_form: str = "rate", solver: str = "CLARABEL") -> dict:
-    """OJRS P2.1 for one instance by cvxpy (section comment above).
-
-    Returns ``objective``, ``latency``, ``power`` and ``cpu`` (Hz: local f_i0 or edge f_ij per UE).
-    ``decision`` ``(N,)``: 0 = local, j = MEC j; ``gain`` ``(N, M)``.
-    """
-    import cvxpy as cp
-
-    if power_form not in ("rate", "log"):
-        raise ValueError(f"p21_cvxpy: power_form must be 'rate' or 'log', got {power_form!r}")
-    a = np.asarray(decision, dtype=int)
-    h = np.asarray(gain, dtype=float)
-    n, m = h.shape
-    w = np.broadcast_to(np.asarray(weights, dtype=float), (n,))
-    D = np.broadcast_to(np.asarray(data_size, dtype=float), (n,))
-    F = np.broadcast_to(np.asarray(cycles, dtype=float), (n,))
-    F_mec = np.broadcast_to(np.asarray(mec_cpu, dtype=float), (m,))
-    off = np.flatnonzero(a > 0)
-    loc = np.flatnonzero(a == 0)
-    latency = cp.Variable(n)
-    cons = []
-    u = cp.Variable(len(off)) if len(off) else None  # transmit power as a fraction of P_max
-    f_edge = cp.Variable(len(off), pos=True) if len(off) else None
-    f_loc = cp.Variable(len(loc), pos=True) if len(loc) else None
-    if len(off):
-        snr = h[off, a[off] - 1] * p_max / noise_power
-        if power_form == "rate":
-            z = cp.Variable(len(off))  # log2(1 + p h / sigma^2)
-            upload = cp.multiply(D[off] / bandwidth, cp.inv_pos(z))  # eq. 5, 12
-            cons += [z >= 0, z <= np.log2(1.0 + snr)]  # C4
-        else:
-            # D / (B log2(1 + snr u)) (eq. 5, 12), u = p / P_max
-            upload = cp.multiply(D[off] / bandwidth * math.log(2.0), cp.inv_pos(cp.log1p(cp.multiply(snr, u))))
-            cons += [u >= 0, u <= 1]  # C4
-        cons += [upload + cp.multiply(F[off] / GHZ, cp.inv_pos(f_edge)) <= latency[off]]
-        for j in range(m):
-            users = np.flatnonzero(a[off] == j + 1)
-            if len(users):
-                cons.append(cp.sum(f_edge[users]) <= F_mec[j] / GHZ)
-    if len(loc):
-        cons += [
-            cp.multiply(F[loc] / GHZ, cp.inv_pos(f_loc)) <= latency[loc],
-            f_loc <= f_local_max / GHZ,
-            kappa * GHZ**exponent * cp.power(f_loc, exponent) <= p_max,
-        ]
-    problem = cp.Problem(cp.Minimize(w @ latency), cons)
-    # Clarabel's default 1e-8 tolerances left a 1.8e-6 relative gap at N = 200; 1e-10 stalls at N = 1000.
-    tight = {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9} if solver == "CLARABEL" else {}
-    problem.solve(solver=solver, **tight)
-    if problem.status != "optimal":
-        raise RuntimeError(f"p21_cvxpy: solver status {problem.status}")
-    cpu = np.zeros(n)
-    power = np.zeros(n)
-    if len(off):
-        cpu[off] = f_edge.value * GHZ
-        if power_form == "rate":
-            g = h[off, a[off] - 1]
-            power[off] = np.minimum(noise_power / g * np.expm1(np.log(2.0) * z.value), p_max)
-        else:
-            power[off] = np.clip(u.value, 0.0, 1.0) * p_max
-    if len(loc):
-        cpu[loc] = f_loc.value * GHZ
-    return {"objective": float(problem.value), "latency": np.asarray(latency.value), "power": power, "cpu": cpu}
-
-
-__all__ += ["p21_cvxpy"]
-
-
-# ------------------------------------------------ wireless_powered_v0: (P2) of DROO
-def time_allocation_cvxpy(system, gain, offload, weights):
-    """(rate, a, tau) of (P2) for one channel ``(N,)`` and decision ``(N,)`` by cvxpy."""
-    import cvxpy as cp
-
-    from mec_marl.physics.wireless_power import weighted_sum_rate
-
-    gain = np.asarray(gain, dtype=float)
-    offload = np.asarray(offload) > 0
-    weights = np.asarray(weights, dtype=float)
-    n = gain.size
-    local, off = np.flatnonzero(~offload), np.flatnonzero(offload)
-    A = system.eta1 * float(np.sum(weights[local] * np.cbrt(gain[local] / system.kappa)))
-    if off.size == 0:
-        return A, 1.0, np.zeros(n)
-    k = system.eta2 * gain[off] ** 2
-    c = weights[off] * system.epsilon
-    # The rate of the equal split a = tau_j = 1 / (m + 1): keeps the solver's objective near 1.
-    share = 1.0 / (off.size + 1)
-    scale = A * share ** (1 / 3) + float(np.sum(c * share * np.log1p(k)))
-    a = cp.Variable(nonneg=True)
-    tau = cp.Variable(off.size, nonneg=True)
-    objective = (A / scale) * cp.power(a, 1.0 / 3.0) - cp.sum(cp.multiply(c / scale, cp.rel_entr(tau, tau + k * a)))
-    problem = cp.Problem(cp.Maximize(objective), [a + cp.sum(tau) <= 1.0])
-    with warnings.catch_warnings():  # "may be inaccurate" near 1e-10; callers allow ~1e-6
-        warnings.simplefilter("ignore", UserWarning)
-        problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
-    if problem.status not in ("optimal", "optimal_inaccurate"):
-        raise RuntimeError(f"cvxpy reference failed: {problem.status}")
-    a_val = float(np.clip(a.value, 0.0, 1.0))
-    tau_full = np.zeros(n)
-    tau_full[off] = np.maximum(np.asarray(tau.value, dtype=float), 0.0)
-    total = a_val + tau_full.sum()
-    if total > 1.0:  # solver tolerance: scale back onto the feasible set
-        a_val, tau_full = a_val / total, tau_full / total
-    rate = float(weighted_sum_rate(gain, offload, a_val, tau_full, weights, system))
-    return rate, a_val, tau_full
-
-
-def wireless_powered_exhaustive_reference(system, gain, weights, solver=time_allocation_cvxpy):
-    """(best rate, best decision) over all 2^N decisions, one solver call per decision."""
-    gain = np.asarray(gain, dtype=float)
-    best_rate, best = -np.inf, None
-    for bits in itertools.product((0, 1), repeat=gain.size):
-        rate = solver(system, gain, np.array(bits), weights)[0]
-        if rate > best_rate:
-            best_rate, best = rate, np.array(bits, dtype=bool)
-    return best_rate, best
-
-
+from mec_marl.solvers.reference_semantic import semantic_slot_reference  # noqa: E402
+from mec_marl.solvers.reference_large_scale import p21_cvxpy  # noqa: E402
+from mec_marl.solvers.reference_wireless import time_allocation_cvxpy, wireless_powered_exhaustive_reference, lyapunov_allocation_reference  # noqa: E402
 from mec_marl.solvers.reference_djtcra import SigmoidProblem  # noqa: E402
 from mec_marl.solvers.reference_djtcra import branch_and_bound as sigmoid_branch_and_bound  # noqa: E402
 from mec_marl.solvers.reference_djtcra import grid_search as sigmoid_grid_search  # noqa: E402

@@ -15,19 +15,26 @@ sum of sigmoids", Optim. Eng. 2014). It is NP-hard in general; this module is
 the fast path the env runs inside ``step``, vectorised over any leading batch
 axes (servers, instances):
 
-1. per user, by bisection: the inflection point of the sigmoid (where
-   ``2x / (alpha a) = tanh(alpha (c - beta) / 2 + alpha a / (2x))``), the
-   point where it overtakes ``q_i``, and the tangent point ``w_i`` of its
-   concave envelope from x = 0, whose slope ``s_i`` is the highest price at
-   which the user is worth serving;
-2. bisection on the price lambda: each user maximises its concave envelope
-   minus lambda x (0 if lambda >= s_i, else f_i'(x) = lambda on [w_i, C] by
-   bracketed Newton); the smallest feasible price gives the dual active set;
+1. per user, by safeguarded Newton: the inflection point of the sigmoid
+   (where ``2x / (alpha a) = tanh(alpha (c - beta) / 2 + alpha a / (2x))``),
+   the point where it overtakes ``q_i`` (closed form), and the tangent point
+   ``w_i`` of its concave envelope from x = 0, whose slope ``s_i`` is the
+   highest price at which the user is worth serving;
+2. the dual price lambda: each user maximises its concave envelope minus
+   lambda x (0 if lambda >= s_i, else f_i'(x) = lambda on [w_i, C] by
+   bracketed Newton); the demand jumps at the slopes s_i, so a binary search
+   over the sorted slopes (log2 of the users) finds the dual active set;
 3. primal recovery: the capacity is water-filled over the active set on the
-   concave parts (projected Newton with an Armijo line search, exact sum = C);
-4. a local add/drop/swap search around the marginal users, each candidate set
-   water-filled again, keeps the best (dual rounding alone loses a few percent
-   per server when the threshold user is large).
+   concave parts (projected Newton with an Armijo line search, exact sum = C;
+   :mod:`mec_marl.solvers.sigmoidal_waterfill`);
+4. a local add/drop/swap search around the marginal users: the candidate sets
+   are ranked after a few Newton steps and the best one is water-filled to
+   convergence, kept if it beats the incumbent (dual rounding alone loses a
+   few percent per server when the threshold user is large).
+
+The batch is flattened to the masked users (no padding): a batch of problems
+costs the users it holds, and each problem's result is bit-for-bit the one it
+gets alone.
 
 :func:`allocate` is the API; ``mec_marl.solvers.reference_djtcra`` holds the
 branch-and-bound reference the tests compare against.
@@ -40,12 +47,13 @@ import dataclasses
 import numpy as np
 from scipy.special import expit, logit
 
-_ROOT_STEPS = 30  # bracketed Newton steps for inflection and tangent points
-_PRICE_BISECTIONS = 22  # on log(price): the add/drop search absorbs what is left
-_NEWTON = 4  # bracketed Newton steps of a best response, warm-started
-_WATERFILL = 40  # projected Newton iterations
+from mec_marl.solvers.sigmoidal_waterfill import Users, segment_sum, starts_of, waterfill
+
+_ROOT_STEPS = 60  # at most, per element, bracketed Newton steps of a root (most stop after ~6)
+_SCREEN = 1  # Newton iterations that rank the local search's candidate sets
 _TINY = 1e-12
-_BACKTRACK = np.array([1.0, 0.25, 0.0625, 0.004])  # step lengths tried at once
+_CHUNK = 65536  # users solved at once (memory ~1 KB per user)
+_TABLE = 8192  # up to this many (user, price) pairs, the dual search's responses are solved at once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,72 +72,66 @@ class SigmoidalResult:
     served: np.ndarray
 
 
-@dataclasses.dataclass(frozen=True)
-class _Users:
-    """Normalised users: capacity 1, Q(x) = L expit(-theta - k / x), f = max(q, Q)."""
-
-    theta: np.ndarray
-    k: np.ndarray
-    L: np.ndarray
-    q: np.ndarray
-
-    def Q(self, x):
-        pos = x > 0
-        return np.where(pos, self.L * expit(-self.theta - self.k / np.where(pos, x, 1.0)), 0.0)
-
-    def f(self, x):
-        return np.maximum(self.q, self.Q(x))
-
-    def dQ(self, x):
-        """Q'(x) (0 at x = 0)."""
-        xs = np.where(x > 0, x, 1.0)
-        s = -self.theta - self.k / xs
-        return np.where(x > 0, self.L * expit(s) * expit(-s) * self.k / xs**2, 0.0)
-
-    def d2Q(self, x):
-        xs = np.where(x > 0, x, 1.0)
-        u = self.k / xs
-        s = -self.theta - u
-        e = expit(s)
-        return self.L * e * expit(-s) * u / xs**2 * ((1.0 - 2.0 * e) * u - 2.0)
-
-    def rows(self, index):
-        """The problems (rows) ``index``."""
-        return _Users(self.theta[index], self.k[index], self.L[index], self.q[index])
-
-
-def _sum(a):
-    """Sum over users, left to right: padding a problem with zeros leaves it bit-for-bit the same
-    (numpy's pairwise ``sum`` regroups with the length), so batches agree with single problems."""
-    return np.cumsum(a, axis=-1)[..., -1:]
-
-
-def _newton_root(fun, lo, hi, iterations=_ROOT_STEPS):
-    """Root of a decreasing ``fun`` (value, derivative) on [lo, hi] with fun(lo) >= 0 >= fun(hi),
-    elementwise: Newton steps kept inside a shrinking bracket (bisection when a step leaves it)."""
-    x = 0.5 * (lo + hi)
+def _newton_root(fun, params, lo, hi, x, atol=0.0, f_hi=np.nan, iterations=_ROOT_STEPS):
+    """Root of a decreasing ``fun(params, x) -> (value, derivative)`` on [lo, hi] with fun(lo) >= 0 >=
+    fun(hi), elementwise over flat arrays (``params``: a tuple of arrays like x): Newton steps kept
+    inside a shrinking bracket; a step that leaves it is replaced by the secant of the bracket's
+    ends (or their midpoint while an end's value is unknown), which converges when the root sits
+    at an end of the bracket. Each element stops on its own once its step is below 1e-12
+    relative (+ ``atol``; quadratic convergence: the error is then ~1e-24), so its iterates never
+    depend on the others; stopped elements are dropped from the working arrays once they are
+    half of them. ``f_hi``: fun(hi) where known (the first step can then be a secant)."""
+    x, lo, hi, f_hi = (np.array(a, dtype=float, copy=True) for a in np.broadcast_arrays(x, lo, hi, f_hi))
+    out = x
+    index = np.arange(x.size)
+    f_lo = np.full(x.shape, np.nan)
+    live = np.ones(x.shape, bool)
     for _ in range(iterations):
-        value, slope = fun(x)
-        up = value > 0
-        lo, hi = np.where(up, x, lo), np.where(up, hi, x)
-        step = x - value / np.where(slope < 0, slope, -np.inf)
-        x = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
-    return x
+        n_live = np.count_nonzero(live)
+        if n_live == 0:
+            break
+        if n_live < live.size // 2:  # compress
+            out[index] = x
+            keep = np.flatnonzero(live)
+            index, x, lo, hi, f_lo, f_hi = (a[keep] for a in (index, x, lo, hi, f_lo, f_hi))
+            params = tuple(p[keep] for p in params)
+            live = np.ones(keep.size, bool)
+        value, slope = fun(params, x)
+        up = live & (value > 0)
+        down = live & ~(value > 0)
+        lo, f_lo = np.where(up, x, lo), np.where(up, value, f_lo)
+        hi, f_hi = np.where(down, x, hi), np.where(down, value, f_hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = x - value / slope
+            secant = lo + f_lo * (hi - lo) / (f_lo - f_hi)
+        secant = np.where((secant >= lo) & (secant <= hi), secant, 0.5 * (lo + hi))
+        new = np.where((slope < 0) & (step >= lo) & (step <= hi), step, secant)
+        moved = np.abs(new - x) > 1e-12 * np.abs(new) + atol
+        x = np.where(live, new, x)
+        live &= moved & (value != 0)
+    out[index] = x
+    return out
 
 
 def inflection_point(theta, k):
-    """Inflection of x -> expit(-theta - k / x): ``x = v k / 2`` with ``v = tanh(theta / 2 + 1 / v)``, v in (0, 1)."""
-    theta, k = np.broadcast_arrays(np.asarray(theta, float), np.asarray(k, float))
+    """Inflection of x -> expit(-theta - k / x): ``x = v k / 2`` with ``v = tanh(theta / 2 + 1 / v)``, v in (0, 1).
 
-    def gap(v):  # tanh(theta / 2 + 1 / v) - v: decreasing in v
-        t = np.tanh(0.5 * theta + 1.0 / v)
+    Since 1 / v > 1, v >= tanh(theta / 2 + 1): that bracket's left end is where Newton starts.
+    """
+    theta, k = np.broadcast_arrays(np.asarray(theta, float), np.asarray(k, float))
+    half = 0.5 * theta.ravel()
+
+    def gap(params, v):  # tanh(theta / 2 + 1 / v) - v: decreasing in v
+        t = np.tanh(params[0] + 1.0 / v)
         return t - v, -(1.0 - t * t) / (v * v) - 1.0
 
-    v = _newton_root(gap, np.full(theta.shape, 1e-300), np.ones(theta.shape))
-    return 0.5 * v * k
+    lo = np.maximum(np.tanh(half + 1.0), 1e-300)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # v -> 0: a bisection step
+        v = _newton_root(gap, (half,), lo, 1.0, np.where(lo > 1e-3, lo, 0.5 * (lo + 1.0)))
+    return 0.5 * v.reshape(theta.shape) * k
 
 
-def _concave_start(users: _Users):
+def _concave_start(users: Users):
     """``(viable, z)``: whether the sigmoid can beat q at all, and where f turns concave."""
     z = inflection_point(users.theta, users.k)
     qmax = users.L * expit(-users.theta)
@@ -141,154 +143,195 @@ def _concave_start(users: _Users):
     return viable, np.maximum(z, cross)
 
 
-def _tangent(users: _Users, start):
-    """Tangent point w in [start, 1] of f's concave envelope from (0, q), and its slope."""
-    def gap(w):  # f'(w) w - (f(w) - q): decreasing on the concave part
-        return users.dQ(w) * w - (users.Q(w) - users.q), users.d2Q(w) * w
-
+def _tangent(users: Users, start, viable):
+    """Tangent point w in [start, 1] of f's concave envelope from (0, q), and its slope (viable users)."""
     lo = np.minimum(start, 1.0)
     one = np.ones_like(lo)
-    w = _newton_root(gap, lo, one)
-    w = np.where(gap(one)[0] >= 0, 1.0, w)
-    slope = (users.f(w) - users.q) / w
-    return w, slope
+    Q1, g1, _ = users.terms(one, second=False)
+    chord = ~viable | (g1 - (Q1 - users.q) >= 0)  # f still steep at the capacity: the chord to x = 1
+    w = one.copy()
+    todo = np.flatnonzero(~chord)
+    sub = users.take(todo)
+
+    def gap(params, t):  # -F(t), F = g(w) / (L e) = expit(t) (t - theta) - 1 + r (1 + e^t): increasing in t
+        theta, r = params
+        e_t = np.exp(t)
+        s = expit(t)
+        return -(s * (t - theta) - 1.0 + r * (1.0 + e_t)), -(s * (1.0 - s) * (t - theta) + s + r * e_t)
+
+    # In t = theta + k / w the tangent condition Q'(w) w = Q(w) - q is F(t) = 0 with F increasing and
+    # convex, so Newton from the right end (the concave start) converges from one side.
+    theta, k = sub.theta, sub.k
+    t_small = theta + k  # w = 1
+    with np.errstate(over="ignore", divide="ignore"):
+        t_large = np.minimum(theta + k / lo[todo], 700.0)
+        t = _newton_root(gap, (theta, sub.q / sub.L), t_small, t_large, t_large, atol=1e-14)
+    w[todo] = np.clip(k / (t - theta), lo[todo], 1.0)
+    return w, (users.f(w) - users.q) / w
 
 
-def _best_response(users: _Users, w, slope, price, y, newton=_NEWTON):
-    """Maximiser of the concave envelope minus ``price * x`` on [0, 1]; ``y`` warm-starts log x.
+def _response(users: Users, w, price):
+    """Maximiser on [w, 1] of Q(x) - ``price * x`` for users below their tangent slope (flat arrays):
+    log Q'(e^y) = log(price) by bracketed Newton in y = log x; x = 1 where Q'(1) >= price."""
+    log_lk = np.log(users.L * users.k)
+    target = np.log(price) - log_lk
 
-    On [w, 1] it solves log f'(e^y) = log(price) by Newton in y = log x, kept
-    inside a shrinking bracket (bisection when a step leaves it).
-    """
-    lo, hi = np.log(w), np.zeros_like(w)
-    target = np.log(price) - np.log(users.L * users.k)
-    y = np.clip(y, lo, hi)
-    for _ in range(newton):
-        u = users.k * np.exp(-y)
-        s = users.theta + u  # = -(sigmoid argument); log(e (1 - e)) = -|s| - 2 log(1 + exp(-|s|))
+    def residual(params, y):  # log Q'(e^y) - log price: log(e (1 - e)) = -|s| - 2 log(1 + exp(-|s|))
+        theta, k, target = params
+        u = k * np.exp(-y)
+        s = theta + u
         a = np.abs(s)
         ea = np.exp(-a)
-        residual = -a - 2.0 * np.log1p(ea) - 2.0 * y - target
-        tanh_half = (1.0 - ea) / (1.0 + ea) * np.sign(s)  # 1 - 2 expit(-s)
-        slope_y = tanh_half * u - 2.0
-        above = residual > 0
-        lo = np.where(above, y, lo)
-        hi = np.where(above, hi, y)
-        step = y - residual / np.minimum(slope_y, -_TINY)
-        y = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
-    y = np.where(users.dQ(np.ones_like(w)) >= price, 0.0, y)
-    return np.where(price < slope, np.exp(y), 0.0), y
+        tanh_half = np.copysign((1.0 - ea) / (1.0 + ea), s)  # 1 - 2 expit(-s)
+        return -a - 2.0 * np.log1p(ea) - 2.0 * y - target, tanh_half * u - 2.0
+
+    at_cap = residual((users.theta, users.k, target), np.zeros_like(w))[0] >= 0
+    y = np.zeros_like(w)
+    todo = np.flatnonzero(~at_cap)
+    if todo.size:
+        lo = np.log(w[todo])
+        y[todo] = _newton_root(residual, (users.theta[todo], users.k[todo], target[todo]), lo, 0.0, 0.5 * lo,
+                               atol=1e-13)
+    return np.exp(y)
 
 
-def _dual_active_set(users: _Users, viable, w, slope):
-    """The active set at the smallest price whose best responses fit in the capacity."""
-    s = np.where(viable, slope, 0.0)
-    top = np.max(s, axis=-1, keepdims=True)
-    floor_price = np.where(viable, users.dQ(np.ones_like(w)), np.inf).min(axis=-1, keepdims=True)
-    lo = np.log(np.maximum(np.minimum(floor_price, top) * 0.5, 1e-300))
-    hi = np.log(np.maximum(top, 1e-300)) + 1e-9
-    y = np.log(w)
-    for _ in range(_PRICE_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        x, y = _best_response(users, w, s, np.exp(mid), y)
-        fits = _sum(x * viable) <= 1.0
-        hi, lo = np.where(fits, mid, hi), np.where(fits, lo, mid)
-    x, _ = _best_response(users, w, s, np.exp(hi), y)
-    return viable & (s > np.exp(hi)), x
+def _dual_active_set(users: Users, seg, P, viable, w, slope):
+    """The dual active set: the users above the smallest price whose best responses fit.
 
-
-def _newton_step(users: _Users, x, lower, active, value):
-    """One projected Newton step of :func:`_waterfill` on rows ``(P, n)``: ``(x, value, price, done)``."""
-    g = users.dQ(x)
-    h = np.minimum(users.d2Q(x), -_TINY * (1.0 + g))
-    at_lower = x <= lower * (1.0 + 1e-12)
-    free = active
-    for _ in range(2):  # users on their bound that want less stay there
-        inv = np.where(free, 1.0 / h, 0.0)
-        total = _sum(inv)
-        price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), 0.0)
-        free = active & ~(at_lower & (g < price))
-    inv = np.where(free, 1.0 / h, 0.0)
-    total = _sum(inv)
-    price = np.where(total < 0, _sum(g * inv) / np.where(total < 0, total, -1.0), price)
-    d = np.where(free, (price - g) * inv, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(d < 0, (x - lower) / -d, np.inf)
-        reach = np.where(d != 0, 0.5 * x / np.abs(d), np.inf)  # trust region: |dx| <= x / 2
-    t = np.minimum(1.0, np.minimum(room, reach).min(axis=-1, keepdims=True))
-    ascent = _sum(g * d)
-    converged = ascent <= 1e-15 * (1.0 + np.abs(value))
-    # Armijo on a few step lengths at once.
-    steps = _BACKTRACK.reshape(-1, 1, 1) * t
-    trial = np.where(active, np.maximum(x + steps * d, lower), 0.0)
-    trial_value = _sum(np.where(active, users.f(trial), users.q))
-    ok = (trial_value >= value + 1e-4 * steps * ascent) & ~converged
-    first = np.argmax(ok, axis=0)
-    found = ok.any(axis=0)
-    x = np.where(found, np.take_along_axis(trial, first[None], 0)[0], x)
-    value = np.where(found, np.take_along_axis(trial_value, first[None], 0)[0], value)
-    return x, value, price, (converged | ~found)[:, 0]
-
-
-def _waterfill(users: _Users, lower, active, start=None):
-    """Maximise sum over ``active`` of Q_i(x_i), sum x = 1, x_i >= lower_i (concave there).
-
-    Projected Newton on the equality-constrained problem (trust region, Armijo
-    line search); each problem stops when it has converged, so a batch costs
-    the sum of its problems' iterations, not its slowest problem's times the
-    batch. ``start`` (optional) is a guess, projected onto the feasible set.
-    Returns ``(x, value, price)``; the value is -inf where the active set
-    cannot fit its lower bounds.
+    The best responses at price lambda total D(lambda), decreasing, with a jump
+    down at each user's tangent slope. With the slopes sorted, D at the j-th
+    slope (the top j users active) rises with j, so a binary search over j
+    (log2 of the users, not a bisection on the price) finds the largest j
+    that fits; the next user joins when it still fits at its tangent point
+    (D crosses 1 between two slopes) and is left out otherwise (D jumps over
+    1: the dual solution is fractional there). Returns ``(active, x)``, x
+    the best responses at that price (the waterfill's start).
     """
-    shape = np.broadcast_shapes(active.shape, users.theta.shape)
-    n = shape[-1]
-
-    def rows(a):
-        return np.broadcast_to(a, shape).reshape(-1, n)
-
-    flat = _Users(*(rows(a) for a in (users.theta, users.k, users.L, users.q)))
-    lower, active = rows(lower), rows(active)
-    n_active = active.sum(axis=-1, keepdims=True)  # integers: exact
-    slack = 1.0 - _sum(lower * active)
-    feasible = slack >= 0
-    x = np.where(active, lower + np.maximum(slack, 0.0) / np.maximum(n_active, 1), 0.0)
-    if start is not None:  # keep the guess's shape above the lower bounds, rescaled to fill the capacity
-        above = np.where(active, np.maximum(rows(start) - lower, 0.0), 0.0)
-        room = _sum(above)
-        scaled = lower + above * (np.maximum(slack, 0.0) / np.where(room > 0, room, 1.0))
-        x = np.where(active & (room > 0), scaled, x)
-    value = _sum(np.where(active, flat.f(x), flat.q))
-    price = np.zeros(slack.shape)
-    live = np.flatnonzero(feasible[:, 0] & (n_active[:, 0] > 0))
-    for _ in range(_WATERFILL):
-        if live.size == 0:
+    E = seg.size
+    s = np.where(viable, slope, -np.inf)
+    order = np.lexsort((-s, seg))  # by problem, then slope descending (stable: ties by user)
+    size = np.bincount(seg, minlength=P)
+    first = np.cumsum(size) - size
+    rank = np.empty(E, dtype=np.int64)
+    rank[order] = np.arange(E) - first[seg[order]]
+    sorted_s = s[order]
+    count = np.bincount(seg, weights=viable, minlength=P).astype(np.int64)
+    lo, hi = np.zeros(P, dtype=np.int64), count + 1  # j = lo fits, j = hi does not (j = count: price 0+)
+    # An active user takes at least its tangent point (x >= w below its slope), so the top j users
+    # cannot fit once their w's exceed the capacity: a smaller hi, fewer probes.
+    taken = np.zeros(P)
+    for j in range(int(count.max(initial=0))):
+        has = j < count
+        taken = taken + np.where(has, w[order[np.minimum(first + j, E - 1)]], 0.0)
+        hi = np.where(has & (taken > 1.0 + 1e-12), np.minimum(hi, j + 1), hi)
+        if not (has & (hi > j + 1)).any():
             break
-        sub = _Users(flat.theta[live], flat.k[live], flat.L[live], flat.q[live])
-        x[live], value[live], price[live], done = _newton_step(sub, x[live], lower[live], active[live], value[live])
-        live = live[~done]
-    total = _sum(x)
-    x = x * np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
-    value = np.where(feasible, _sum(np.where(active, flat.f(x), flat.q)), -np.inf)
-    return x.reshape(shape), value.reshape(shape[:-1]), price.reshape(shape[:-1])
+    demand, guess = np.zeros(P), np.zeros(E)
+    # Few problems (the single env, one server): every response the search may ask for, in one
+    # Newton solve instead of one per probe (each probe's arithmetic is the same, element by element).
+    pairs = np.where(viable, np.maximum(hi[seg] - 1 - rank, 0), 0)
+    table = None
+    if pairs.sum() <= _TABLE:
+        at = np.cumsum(pairs) - pairs
+        pe = np.repeat(np.arange(E), pairs)
+        pj = rank[pe] + 1 + np.arange(pe.size) - at[pe]
+        table = np.ones(pe.size)
+        priced = np.flatnonzero(pj < count[seg[pe]])
+        table[priced] = _response(users.take(pe[priced]), w[pe[priced]],
+                                  sorted_s[first[seg[pe[priced]]] + pj[priced]])
+    while True:
+        open_ = hi - lo > 1
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        idx = np.flatnonzero(open_[seg] & (rank < mid[seg]))
+        p = seg[idx]
+        price = sorted_s[np.minimum(first + mid, E - 1)]
+        if table is not None:
+            x = table[at[idx] + mid[p] - rank[idx] - 1]
+        else:
+            x = np.ones(idx.size)
+            priced = np.flatnonzero(mid[p] < count[p])  # j = count: every viable user at price 0+ takes x = 1
+            x[priced] = _response(users.take(idx[priced]), w[idx[priced]], price[p[priced]])
+        total = segment_sum(p, x, P)
+        fits = open_ & (total <= 1.0)
+        lo, hi = np.where(fits, mid, lo), np.where(open_ & ~fits, mid, hi)
+        demand = np.where(fits, total, demand)
+        guess[fits[seg]] = 0.0
+        keep = fits[p]
+        guess[idx[keep]] = x[keep]
+    marginal = order[np.minimum(first + lo, E - 1)]
+    joins = (lo < count) & (demand + w[marginal] <= 1.0)
+    guess[marginal[joins]] = w[marginal[joins]]
+    return viable & (rank < (lo + joins)[seg]), guess
 
 
-def _candidates(users: _Users, viable, active, x, price, slope):
-    """Active sets near ``active``: itself, add the best two outsiders, drop the weakest two, swap."""
-    outside = np.where(viable & ~active, slope, -np.inf)
-    surplus = np.where(active, users.f(x) - users.q - price[..., None] * x, np.inf)
-    add = np.argsort(-outside, axis=-1, kind="stable")[..., :2]
-    drop = np.argsort(surplus, axis=-1, kind="stable")[..., :2]
-    can_add = np.take_along_axis(outside, add, axis=-1) > -np.inf
-    can_drop = np.take_along_axis(surplus, drop, axis=-1) < np.inf
-    sets = [active]
-    n = active.shape[-1]
-    for j in range(add.shape[-1]):
-        sets.append(active | ((np.arange(n) == add[..., j : j + 1]) & can_add[..., j : j + 1]))
-    for j in range(drop.shape[-1]):
-        sets.append(active & ~((np.arange(n) == drop[..., j : j + 1]) & can_drop[..., j : j + 1]))
-    swap = (np.arange(n) == add[..., :1]) & can_add[..., :1] & can_drop[..., :1]
-    sets.append((active & ~((np.arange(n) == drop[..., :1]) & can_drop[..., :1] & can_add[..., :1])) | swap)
-    return np.stack(sets)
+def _best_two(seg, key, P):
+    """Per problem, the entries with the largest and second-largest finite ``key`` (-1: none)."""
+    out = []
+    key = key.copy()
+    starts = starts_of(seg)
+    for _ in range(2):
+        top = np.full(P, -np.inf)
+        top[seg[starts]] = np.maximum.reduceat(key, starts)
+        hit = np.flatnonzero((key == top[seg]) & (key > -np.inf))
+        pick = np.full(P, -1, dtype=np.int64)
+        first = np.r_[True, seg[hit][1:] != seg[hit][:-1]] if hit.size else np.zeros(0, bool)
+        pick[seg[hit[first]]] = hit[first]  # the first entry on ties
+        out.append(pick)
+        key[pick[pick >= 0]] = -np.inf
+    return out
+
+
+def _candidates(users: Users, seg, P, viable, active, x, price, slope):
+    """Active sets near ``active`` (flat bool per problem): add one of the best two outsiders (by
+    tangent slope), drop one of the weakest two members (by their surplus at the price), or swap
+    one of those outsiders for one of those members."""
+    entry = np.arange(seg.size)
+    add = _best_two(seg, np.where(viable & ~active, slope, -np.inf), P)
+    drop = _best_two(seg, np.where(active, -(users.f(x) - users.q - price[seg] * x), -np.inf), P)
+    a1, a2, d1, d2 = (entry == a[seg] for a in (*add, *drop))  # -1 (no such user) never equals an entry
+    sets = [active | a1, active | a2, active & ~d1, active & ~d2]
+    for out_, in_ in ((d1, a1), (d1, a2), (d2, a1), (d2, a2)):
+        ok = (np.bincount(seg, weights=out_, minlength=P) > 0) & (np.bincount(seg, weights=in_, minlength=P) > 0)
+        sets.append(np.where(ok[seg], (active & ~out_) | in_, active))
+    return sets
+
+
+def _local_search(users, seg, P, viable, lower, w, active, x, gain, price, slope, base, rounds):
+    """Rounds of add/drop/swap over the problems that still improve (``active``, ``x``, ``gain``,
+    ``price`` updated in place): the candidates are ranked after a few Newton steps, the best
+    one converged and kept if it beats the incumbent."""
+    todo = np.zeros(P, bool)
+    todo[seg[viable]] = True
+    for _ in range(rounds):
+        # Certified optimal (Lagrangian bound = value at the price): no outsider beats the price
+        # and every member sits on its concave envelope; such problems need no search.
+        loose = (viable & ~active & (slope > price[seg] * (1.0 + 1e-12))) | (active & (x < w * (1.0 - 1e-12)))
+        todo &= np.bincount(seg, weights=loose, minlength=P) > 0
+        rows = np.flatnonzero(todo[seg])
+        if rows.size == 0:
+            break
+        sub, r_seg = users.take(rows), seg[rows]
+        sets = _candidates(sub, r_seg, P, viable[rows], active[rows], x[rows], price, slope[rows])
+        member = np.concatenate([np.flatnonzero(c) for c in sets])  # grouped by candidate, then problem
+        c_seg = np.concatenate([c * P + r_seg[np.flatnonzero(m)] for c, m in enumerate(sets)])
+        start = np.where(active[rows], x[rows], w[rows])[member]  # a newcomer starts at its tangent point
+        xs, gains, _ = waterfill(sub.take(member), c_seg, len(sets) * P, lower[rows][member], start,
+                                 np.tile(base, len(sets)), steps=_SCREEN)
+        gains = np.where(np.tile(todo, len(sets)), gains, -np.inf).reshape(len(sets), P)
+        best = np.argmax(gains, axis=0)
+        chosen = np.flatnonzero(best[r_seg[member]] * P + r_seg[member] == c_seg)
+        chosen = chosen[np.argsort(c_seg[chosen] % P, kind="stable")]  # segments by problem again
+        pick, p_seg = member[chosen], c_seg[chosen] % P
+        new_x, new_gain, new_price = waterfill(sub.take(pick), p_seg, P, lower[rows][pick], xs[chosen], base)
+        improves = todo & (new_gain > gain + 1e-12 * (1.0 + np.abs(base + gain)))
+        reset = rows[improves[r_seg]]
+        active[reset], x[reset] = False, 0.0
+        won = improves[p_seg]
+        active[rows[pick[won]]], x[rows[pick[won]]] = True, new_x[won]
+        gain[improves], price[improves] = new_gain[improves], new_price[improves]
+        todo = improves
 
 
 def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, mask=None, rounds=4):
@@ -320,38 +363,41 @@ def allocate(alpha, base_latency, work, beta, capacity, ceiling=1.0, floor=0.0, 
     if np.any(alpha[mask] <= 0) or np.any(work[mask] <= 0) or np.any(capacity <= 0):
         raise ValueError("allocate: alpha, work and capacity must be positive")
     n = shape[-1]
-    flat = lambda a: np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1, n)  # noqa: E731  problems as rows
-    mask = flat(mask)
-    users = _Users(
-        theta=flat(alpha * (base_latency - beta)), k=flat(alpha * work / capacity[..., None]), L=flat(ceiling),
-        q=np.where(mask, np.minimum(flat(floor), flat(ceiling)), 0.0),  # users outside the problem add nothing
-    )
+    P = int(np.prod(shape[:-1], dtype=np.int64))
+    cap = np.broadcast_to(capacity[..., None], shape)
+    theta, k = (alpha * (base_latency - beta)).reshape(P, n), (alpha * work / cap).reshape(P, n)
+    L, q, mask = ceiling.reshape(P, n), np.minimum(floor, ceiling).reshape(P, n), mask.reshape(P, n)
+    x, served, value = np.zeros((P, n)), np.zeros((P, n), bool), np.zeros(P)
+    # Problems are independent: solving them in chunks of about _CHUNK users bounds the memory.
+    counts = np.cumsum(mask.sum(axis=-1))
+    bounds = np.searchsorted(counts, np.arange(_CHUNK, counts[-1] if P else 0, _CHUNK), side="right")
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, P]):
+        if hi > lo:
+            rows = slice(lo, hi)
+            x[rows], served[rows], value[rows] = _solve(theta[rows], k[rows], L[rows], q[rows], mask[rows], rounds)
+    return SigmoidalResult(allocation=x.reshape(shape) * capacity[..., None], value=value.reshape(shape[:-1]),
+                           served=served.reshape(shape))
+
+
+def _solve(theta, k, L, q, mask, rounds):
+    """:func:`allocate` on normalised problems ``(P, n)`` (capacity 1): ``(x, served, value)``."""
+    P, n = mask.shape
+    entries = np.flatnonzero(mask)  # the masked users, problem by problem
+    x_out, won = np.zeros((P, n)), np.zeros((P, n), bool)
+    if entries.size == 0:
+        return x_out, won, np.zeros(P)
+    seg = entries // n
+    users = Users(theta=theta.ravel()[entries], k=k.ravel()[entries], L=L.ravel()[entries], q=q.ravel()[entries])
     viable, start = _concave_start(users)
-    viable &= mask
-    w, slope = _tangent(users, start)
-    active, guess = _dual_active_set(users, viable, w, slope)
+    w, slope = _tangent(users, start, viable)
+    active, guess = _dual_active_set(users, seg, P, viable, w, slope)
     lower = np.where(viable, np.minimum(start, 1.0), 0.0)
-    x, value, price = _waterfill(users, lower, active, guess)
-    todo = np.flatnonzero(active.any(axis=-1) | viable.any(axis=-1))  # problems with someone to serve
-    for _ in range(rounds):
-        if todo.size == 0:
-            break
-        sub = users.rows(todo)
-        sets = _candidates(sub, viable[todo], active[todo], x[todo], price[todo], slope[todo])
-        xs, values, prices = _waterfill(sub, lower[todo], sets, x[todo])
-        best = np.argmax(values, axis=0)
-        best_value = np.take_along_axis(values, best[None], 0)[0]
-        improves = best_value > value[todo] + 1e-12 * (1.0 + np.abs(value[todo]))
-        hit = todo[improves]
-        pick = best[improves][None, :, None]
-        active[hit] = np.take_along_axis(sets[:, improves], pick, 0)[0]
-        x[hit] = np.take_along_axis(xs[:, improves], pick, 0)[0]
-        price[hit] = np.take_along_axis(prices[:, improves], best[improves][None], 0)[0]
-        value[hit] = best_value[improves]
-        todo = hit
+    base = segment_sum(seg, users.q, P)
+    rows = np.flatnonzero(active)
+    x = np.zeros(seg.size)
+    x[rows], gain, price = waterfill(users.take(rows), seg[rows], P, lower[rows], guess[rows], base)
+    _local_search(users, seg, P, viable, lower, w, active, x, gain, price, slope, base, rounds)
     served = active & (users.Q(x) > users.q)
     x = np.where(served, x, 0.0)
-    total = _sum(np.where(mask, users.f(x), 0.0))[..., 0]
-    return SigmoidalResult(
-        allocation=x.reshape(shape) * capacity[..., None], value=total.reshape(shape[:-1]), served=served.reshape(shape)
-    )
+    x_out.ravel()[entries], won.ravel()[entries] = x, served
+    return x_out, won, segment_sum(seg, users.f(x), P)

@@ -50,7 +50,7 @@ from baselines.learners.common import (
     torch_threads,
 )
 from baselines.learners.nets import mlp
-from mec_marl.solvers import allocation
+from mec_marl.solvers import multi_mec
 
 
 class OjrsHyper(HyperParams):
@@ -128,11 +128,11 @@ class OjrsPolicy(LearnedPolicy):
         return cls(net, hyper, state.get("log"))
 
 
-def _problem(obs: np.ndarray, config) -> allocation.P21Problem:
+def _problem(obs: np.ndarray, config) -> multi_mec.P21Problem:
     """P2.1 of the slot from the observation (CQI, weights) and the system constants."""
     n, m = config.n_ues, config.n_mecs
     obs = np.asarray(obs, dtype=float)
-    return allocation.p21_problem_from_efficiency(
+    return multi_mec.p21_problem_from_efficiency(
         obs[: n * m].reshape(n, m), obs[n * m: n * m + n], data_size=config.data_size, cycles=config.task_cycles,
         bandwidth=config.bandwidth, p_max=config.p_max, f_local_max=config.f_local_max, mec_cpu=config.f_mec_max,
         kappa=config.kappa, exponent=config.power_exponent,
@@ -181,7 +181,7 @@ def train(env, hyper: OjrsHyper, steps: int, seed: int, progress: bool | None = 
             problem = _problem(obs, config)
             gain = np.expm1(np.log(2.0) * np.asarray(obs[: n * m], dtype=float)).reshape(n, m)  # proportional to h
             found = search.adaptive_simulated_annealing(
-                lambda c: allocation.p21_objective(problem, c, fallback=config.outage_fallback), action, gain, rng,
+                lambda c: multi_mec.p21_objective(problem, c, fallback=config.outage_fallback), action, gain, rng,
                 t_sa, hyper.sa_t0_fraction, hyper.sa_cooling,
             )
             replay.add(x, found["decision"], _weight_norm(net))
