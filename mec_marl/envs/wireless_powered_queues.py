@@ -196,15 +196,13 @@ def lyapunov_function(config: WirelessPoweredConfig, data_queue, energy_queue) -
     return 0.5 * (q * q).sum(axis=-1) + 0.5 * config.energy_queue_weight / config.energy_queue_factor * (y * y).sum(axis=-1)
 
 
-def drift_plus_penalty_reward(config: WirelessPoweredConfig, state: QueuedState, new: QueuedState, bits) -> np.ndarray:
+def drift_plus_penalty_reward(config: WirelessPoweredConfig, bits, drift) -> np.ndarray:
     """V sum_i w_i d_i / D - (L(t+1) - L(t)): the realised (not bounded) drift-plus-penalty, ``(*b,)``.
 
     P4 maximises a lower bound of this over the decision; summed over an episode it telescopes to
     V x (weighted bits) - L(T) + L(0), so returns rank policies by throughput and final backlog.
     """
     rate_term = config.lyapunov_v * (config.device_weights * np.asarray(bits)).sum(axis=-1) / config.data_unit
-    drift = lyapunov_function(config, new.data_queue, new.energy_queue) - lyapunov_function(
-        config, state.data_queue, state.energy_queue)
     return rate_term - drift
 
 
@@ -231,7 +229,7 @@ def transition(config: WirelessPoweredConfig, instance: QueuedInstance, state: Q
     info["lyapunov_drift"] = drift
     if config.queue_reward == "p4":
         return new_state, alloc.objective, info
-    return new_state, drift_plus_penalty_reward(config, state, new_state, alloc.bits), info
+    return new_state, drift_plus_penalty_reward(config, alloc.bits, drift), info
 
 
 def global_state(config: WirelessPoweredConfig, instance: QueuedInstance, state: QueuedState) -> np.ndarray:
